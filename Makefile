@@ -1,0 +1,36 @@
+# paper_mtl — see README.md. Every target creates .venv/ on first use.
+PROFILE ?= quick
+DEVICE ?= auto
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: reproduce test unit lab golden bench clean-cache
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+reproduce: $(STAMP)  ## regenerate every table and figure at PROFILE (smoke | quick | paper)
+	$(PY) -m paper_mtl reproduce --profile $(PROFILE) --device $(DEVICE)
+
+test: $(STAMP)  ## unit tests and the nbval regression suite (notebooks re-executed at smoke)
+	$(PY) -m pytest tests --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
+
+unit: $(STAMP)  ## unit tests only
+	$(PY) -m pytest tests
+
+golden: $(STAMP)  ## re-store the smoke executions nbval compares against (after an intended change)
+	$(PY) -m paper_mtl golden
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean-cache:
+	rm -rf .cache/sweeps

@@ -1,0 +1,1 @@
+"""One module per notebook: its per-profile settings and one function per experiment."""

@@ -1,0 +1,1 @@
+"""Figure helpers, one module per notebook; each function returns a matplotlib Figure."""

@@ -1,0 +1,95 @@
+"""Run many training configurations, caching each result on disk under a hash of its configuration.
+
+A result is stored as ``<cache>/<name>/<hash>.json`` once its configuration finishes, written to a temporary file
+and renamed, so a sweep killed mid-way loses only the configuration that was running, and a repeated or
+interrupted notebook run trains only what is missing. The hash covers the function's qualified name, the
+configuration and the package version, so a new release never reuses stale numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from paper_mtl import __version__
+
+_FRAME = "__dataframe__"
+
+
+def cache_root() -> Path:
+    """``$PAPER_MTL_CACHE`` if set, else ``.cache/sweeps`` at the repository root."""
+    env = os.environ.get("PAPER_MTL_CACHE")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / ".cache" / "sweeps"
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return {_FRAME: json.loads(value.to_json(orient="split", double_precision=15))}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_FRAME}:
+            split = value[_FRAME]
+            return pd.DataFrame(split["data"], index=split["index"], columns=split["columns"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def config_hash(fn: Callable[..., Any], config: dict[str, Any]) -> str:
+    """The cache key of ``fn(config)``: sha256 of the function's name, the canonical JSON config and the version."""
+    try:
+        text = json.dumps({"fn": f"{fn.__module__}.{fn.__qualname__}", "config": config, "version": __version__}, sort_keys=True)
+    except TypeError as exc:
+        raise ValueError(f"sweep configurations must be JSON-serialisable; got {config!r} ({exc})") from exc
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def run_sweep(
+    fn: Callable[[dict[str, Any]], dict[str, Any]],
+    configs: Sequence[dict[str, Any]],
+    name: str,
+    cache: str | Path | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Return ``[fn(c) for c in configs]``, computing only the configurations not already cached.
+
+    ``fn`` must be a module-level function returning a JSON-serialisable dict (pandas DataFrames are allowed
+    anywhere inside it); results come back in the order of ``configs``.
+    """
+    if not name or any(c in name for c in "/\\"):
+        raise ValueError(f"sweep name must be a non-empty plain name, got {name!r}")
+    directory = Path(cache or cache_root()) / name
+    directory.mkdir(parents=True, exist_ok=True)
+    keys = [config_hash(fn, dict(c)) for c in configs]
+    results: list[dict[str, Any] | None] = []
+    for key in keys:
+        path = directory / f"{key}.json"
+        results.append(_decode(json.loads(path.read_text())["result"]) if path.exists() else None)
+    todo = [i for i, r in enumerate(results) if r is None]
+    for i in tqdm(todo, desc=name, disable=not progress or not todo, leave=False):
+        result = fn(dict(configs[i]))
+        if not isinstance(result, dict):
+            raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
+        payload = json.dumps({"config": configs[i], "result": _encode(result)})
+        tmp = directory / f".{keys[i]}.{os.getpid()}.tmp"
+        tmp.write_text(payload)
+        os.replace(tmp, directory / f"{keys[i]}.json")
+        results[i] = _decode(json.loads(payload)["result"])
+    return results  # type: ignore[return-value]

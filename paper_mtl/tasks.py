@@ -1,0 +1,157 @@
+"""The task registry: each task's output channels, training loss, evaluation metric and direction.
+
+Names follow Taskonomy where a Taskonomy task exists (``segment_semantic``, ``depth_zbuffer``, ``normal``, ...);
+the rest are plain (``parts``, ``saliency``, ``albedo``, ``left``/``right`` for MultiDigit's two digits).
+Classification tasks get their number of classes from the dataset: ``get_task("segment_semantic", classes=13)``.
+
+Losses (ANCHORS 01/03 conventions): cross-entropy for label tasks (targets < 0 ignored); L1 for dense regression,
+masked to valid pixels (a target of all zeros marks a missing pixel) for depth, normals and the other
+geometry-derived tasks; class-balanced binary cross-entropy for binary maps (paper 04, Appendix D); ``masked_mse``
+(squared error averaged over channels, masked like ``masked_l1``) for paper 05's depth and normals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from paper_mtl.metrics import ConfusionMetric, MaxFMeasure, Metric, PixelErrorMetric
+
+LOSSES = ("cross_entropy", "l1", "masked_l1", "balanced_bce", "masked_mse")
+
+
+def loss_map(kind: str, pred: Tensor, target: Tensor, pos_weight: float = 0.95) -> tuple[Tensor, Tensor]:
+    """Per-sample (or per-pixel) loss values and their validity mask, both of shape (N, ...) without channels."""
+    if kind == "cross_entropy":
+        values = F.cross_entropy(pred.float(), target.clamp_min(0), reduction="none")
+        return values, target >= 0
+    if kind == "balanced_bce":
+        target = target.float().reshape(pred.shape)
+        weight = torch.where(target > 0.5, pos_weight, 1.0 - pos_weight)
+        values = F.binary_cross_entropy_with_logits(pred.float(), target.clamp(0, 1), weight=weight, reduction="none")
+        return values.mean(1), (target >= 0).all(1)
+    if kind in ("l1", "masked_l1"):
+        target = target.float()
+        values = (pred.float() - target).abs().mean(1)
+        mask = (target != 0).any(1) if kind == "masked_l1" else torch.ones_like(values, dtype=torch.bool)
+        return values, mask
+    if kind == "masked_mse":
+        target = target.float()
+        return ((pred.float() - target) ** 2).mean(1), (target != 0).any(1)
+    raise ValueError(f"unknown loss {kind!r}; expected one of {LOSSES}")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One prediction task.
+
+    ``channels`` is the number of output channels a decoder needs (the class count for label tasks);
+    ``loss`` one of :data:`LOSSES`; ``metric`` the name of its evaluation metric; ``higher_is_better`` that
+    metric's direction; ``dense`` whether it predicts a map (else one vector per image).
+    """
+
+    name: str
+    channels: int
+    loss: str
+    metric: str
+    higher_is_better: bool
+    dense: bool = True
+
+    @property
+    def is_classification(self) -> bool:
+        return self.loss == "cross_entropy"
+
+    def loss_map(self, pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-pixel (per-sample for image-level tasks) losses and the mask of valid entries."""
+        return loss_map(self.loss, pred, target)
+
+    def compute_loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        """The task's training loss: the mean of :meth:`loss_map` over valid entries."""
+        values, mask = self.loss_map(pred, target)
+        mask = mask.to(values.dtype)
+        return (values * mask).sum() / mask.sum().clamp_min(1.0)
+
+    def new_metric(self) -> Metric:
+        """A fresh accumulator for this task's evaluation metric."""
+        return make_metric(self.metric, self.channels)
+
+
+METRICS: dict[str, Callable[[int], Metric]] = {
+    "miou": lambda c: ConfusionMetric(c, "miou"),
+    "pixel_accuracy": lambda c: ConfusionMetric(c, "pixel_accuracy"),
+    "accuracy": lambda c: ConfusionMetric(c, "accuracy"),
+    "max_f": lambda c: MaxFMeasure(beta2=0.3, name="max_f"),
+    "odsf": lambda c: MaxFMeasure(beta2=1.0, name="odsf"),
+    **{k: (lambda c, k=k: PixelErrorMetric(k)) for k in PixelErrorMetric.kinds},
+}
+
+
+def make_metric(name: str, channels: int = 1) -> Metric:
+    """A metric accumulator by name (see :data:`METRICS`)."""
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; expected one of {sorted(METRICS)}")
+    return METRICS[name](channels)
+
+
+_REGISTRY: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    """Add ``task`` to the registry (replacing a task of the same name) and return it."""
+    if task.loss not in LOSSES:
+        raise ValueError(f"task {task.name!r}: unknown loss {task.loss!r}; expected one of {LOSSES}")
+    if task.metric not in METRICS:
+        raise ValueError(f"task {task.name!r}: unknown metric {task.metric!r}; expected one of {sorted(METRICS)}")
+    _REGISTRY[task.name] = task
+    return task
+
+
+for _task in (
+    Task("segment_semantic", 0, "cross_entropy", "miou", True),
+    Task("parts", 0, "cross_entropy", "miou", True),
+    Task("saliency", 2, "cross_entropy", "miou", True),
+    Task("depth_zbuffer", 1, "masked_l1", "l1", False),
+    Task("depth_euclidean", 1, "masked_l1", "l1", False),
+    Task("normal", 3, "masked_l1", "l1", False),
+    Task("reshading", 1, "masked_l1", "l1", False),
+    Task("edge_texture", 1, "l1", "l1", False),
+    Task("edge_occlusion", 1, "masked_l1", "l1", False),
+    Task("keypoints2d", 1, "l1", "l1", False),
+    Task("keypoints3d", 1, "masked_l1", "l1", False),
+    Task("principal_curvature", 2, "masked_l1", "l1", False),
+    Task("rgb", 3, "l1", "l1", False),
+    Task("albedo", 3, "l1", "l1", False),
+    Task("left", 5, "cross_entropy", "accuracy", True, dense=False),
+    Task("right", 5, "cross_entropy", "accuracy", True, dense=False),
+):
+    register(_task)
+
+
+def available() -> list[str]:
+    """Names of all registered tasks."""
+    return sorted(_REGISTRY)
+
+
+def get_task(name: str, classes: int | None = None, **overrides: object) -> Task:
+    """The registered task ``name``; ``classes`` sets a label task's class count, ``overrides`` any other field."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown task {name!r}; expected one of {available()}")
+    task = _REGISTRY[name]
+    if classes is not None:
+        if not task.is_classification:
+            raise ValueError(f"task {name!r} is not a label task; classes={classes} does not apply")
+        overrides["channels"] = classes
+    task = replace(task, **overrides) if overrides else task
+    if task.channels < 1:
+        raise ValueError(f"task {name!r} needs its number of classes: get_task({name!r}, classes=...)")
+    return task
+
+
+def get_tasks(names: Iterable[str], classes: dict[str, int] | None = None) -> dict[str, Task]:
+    """Several tasks at once, keyed by name; ``classes`` maps label tasks to their class counts."""
+    classes = classes or {}
+    return {name: get_task(name, classes.get(name)) for name in names}

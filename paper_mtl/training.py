@@ -1,0 +1,296 @@
+"""The one training loop every notebook uses, and the evaluation it runs.
+
+:func:`fit` trains any multi-task network that follows the protocol of :mod:`paper_mtl.models.multitask` with a
+pluggable loss-combination :class:`~paper_mtl.weighting.base.Strategy`, evaluates on a validation split after each
+epoch, and returns its history as DataFrames. On CUDA it uses bf16 autocast and channels-last; on CPU a seed fixes
+the shuffling order and every random op, so the same parameters give the same numbers. With ``checkpoint`` set it
+saves its whole state after every epoch and an interrupted run resumes where it stopped, giving the numbers of an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.profiles import check_choice, resolve_device
+from paper_mtl.tasks import Task, get_task
+from paper_mtl.weighting.base import StepContext, Strategy, WeightedSum
+
+BatchPlan = Callable[[nn.Module, Tensor, dict[str, Tensor]], Iterable[tuple[Tensor, Sequence[str]]]]
+"""Turns one mini-batch into the optimiser steps to take on it: a list of (inputs, tasks) pairs.
+
+The default is one step on the clean inputs with every task. Multi-task adversarial training (paper 01,
+Algorithm 1) returns one adversarial input per task combination; single-tasking (paper 04) one step per task.
+A generator is consumed lazily, so each entry may depend on the weights left by the previous step.
+"""
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA) so initialisation and random ops repeat."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def as_tasks(tasks: Mapping[str, Task] | Sequence[str]) -> dict[str, Task]:
+    return dict(tasks) if isinstance(tasks, Mapping) else {t: get_task(t) for t in tasks}
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the trained model, per-epoch ``history``, per-step ``steps`` log, timings."""
+
+    model: nn.Module
+    history: pd.DataFrame
+    steps: pd.DataFrame
+    best_epoch: int | None
+    wall_time: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def final(self, column: str) -> float:
+        """The last epoch's value of a history column such as ``"val_loss.depth_zbuffer"``."""
+        return float(self.history[column].iloc[-1])
+
+
+def _forward(model: nn.Module, x: Tensor, tasks: Sequence[str]) -> tuple[dict[str, Tensor], Tensor | None]:
+    if hasattr(model, "encode") and hasattr(model, "decode"):
+        features = model.encode(x)
+        return model.decode(features, tasks), features
+    return model(x, tasks=tasks), None
+
+
+def _autocast(device: torch.device, amp: bool):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if amp and device.type == "cuda" else nullcontext()
+
+
+def _prepare_inputs(x: Tensor, device: torch.device, channels_last: bool) -> Tensor:
+    x = x.to(device, non_blocking=True).float()
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+@torch.no_grad()
+def _predict(model: nn.Module, x: Tensor, tasks: Sequence[str], amp: bool) -> dict[str, Tensor]:
+    with _autocast(x.device, amp):
+        outputs, _ = _forward(model, x, tasks)
+    return {t: o.float() for t, o in outputs.items()}
+
+
+def evaluate(
+    model: nn.Module,
+    tasks: Mapping[str, Task] | Sequence[str],
+    data: MultiTaskData,
+    batch_size: int = 64,
+    device: str | torch.device = "auto",
+    amp: bool | None = None,
+    input_transform: Callable[[nn.Module, Tensor, dict[str, Tensor]], Tensor] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Mean loss and metric of each task over ``data``: ``{"loss": {task: v}, "metric": {task: v}}``.
+
+    ``input_transform(model, x, targets)`` replaces each batch's inputs first (e.g. a PGD attack). The model is
+    evaluated in eval mode and left in the mode it was in.
+    """
+    tasks = as_tasks(tasks)
+    device = resolve_device(device)
+    amp = device.type == "cuda" if amp is None else amp
+    was_training = model.training
+    model.eval()
+    metrics = {t: task.new_metric() for t, task in tasks.items()}
+    loss_sums = {t: 0.0 for t in tasks}
+    count = 0
+    try:
+        for x, targets in data.batches(batch_size):
+            x = _prepare_inputs(x, device, False)
+            targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
+            if input_transform is not None:
+                x = input_transform(model, x, targets).detach()
+            outputs = _predict(model, x, list(tasks), amp)
+            for t, task in tasks.items():
+                loss_sums[t] += float(task.compute_loss(outputs[t], targets[t])) * len(x)
+                metrics[t].update(outputs[t], targets[t])
+            count += len(x)
+    finally:
+        model.train(was_training)
+    return {
+        "loss": {t: loss_sums[t] / max(count, 1) for t in tasks},
+        "metric": {t: metrics[t].compute() for t in tasks},
+    }
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def fit(
+    model: nn.Module,
+    tasks: Mapping[str, Task] | Sequence[str],
+    train: MultiTaskData,
+    val: MultiTaskData | None = None,
+    *,
+    strategy: Strategy | None = None,
+    epochs: int = 1,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    lr_milestones: Sequence[int] = (),
+    lr_gamma: float = 0.1,
+    param_groups: Callable[[nn.Module], list[dict[str, Any]]] | None = None,
+    batch_plan: BatchPlan | None = None,
+    max_steps: int | None = None,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    amp: bool | None = None,
+    channels_last: bool | None = None,
+    keep_best: bool = False,
+    checkpoint: str | Path | None = None,
+    eval_batch_size: int = 128,
+    nan_check_every: int | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Train ``model`` on ``tasks`` and return its history.
+
+    Args:
+        model: a multi-task network (``forward(x, tasks) -> {task: output}``; see :mod:`paper_mtl.models`).
+        tasks: the tasks to train, as names or :class:`~paper_mtl.tasks.Task` objects.
+        train, val: the splits; ``val`` is evaluated after every epoch (losses and metrics).
+        strategy: how task losses become gradients; default :class:`WeightedSum` (equal weights).
+        optimizer: ``"adam"`` or ``"sgd"`` (with ``momentum``); ``lr_milestones`` divide the learning rate by
+            ``1/lr_gamma`` at those epochs; ``param_groups(model)`` may give per-group learning rates.
+        batch_plan: how a mini-batch becomes optimiser steps (see :data:`BatchPlan`); parameters that a step's
+            tasks do not use get no gradient, so no momentum or weight-decay update either.
+        max_steps: stop after this many optimiser steps (e.g. paper 03's early-stopping approximation).
+        keep_best: restore the weights of the epoch with the lowest total validation loss at the end.
+        checkpoint: file to save the full training state to after each epoch, and to resume from.
+        nan_check_every: steps between checks that every loss is finite (default 1 on CPU, 25 on CUDA);
+            a non-finite loss raises ``FloatingPointError`` naming the task.
+    """
+    tasks = as_tasks(tasks)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
+    missing = [t for t in tasks if t not in train.targets]
+    if missing:
+        raise ValueError(f"training data has no targets for task(s) {missing}; it has {train.tasks}")
+    device = resolve_device(device)
+    amp = device.type == "cuda" if amp is None else amp
+    channels_last = amp if channels_last is None else channels_last
+    nan_check_every = nan_check_every or (1 if device.type == "cpu" else 25)
+    strategy = strategy or WeightedSum()
+
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    strategy.setup(model, tasks)
+    groups = param_groups(model) if param_groups else [{"params": list(model.parameters())}]
+    extra = strategy.parameters()
+    if extra:
+        groups.append({"params": extra})
+    if optimizer == "adam":
+        opt: torch.optim.Optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(opt, list(lr_milestones), lr_gamma)
+    shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
+    generator = torch.Generator().manual_seed(seed)
+    if train.device != device and train.inputs.numel() * train.inputs.element_size() < 2**31:
+        train = train.to(device)
+
+    rows: list[dict[str, Any]] = []
+    step_rows: list[dict[str, Any]] = []
+    start_epoch, step, best = 0, 0, (float("inf"), None, None)
+    ckpt_path = Path(checkpoint) if checkpoint else None
+    if ckpt_path and ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        strategy.load_state_dict(state["strategy"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        rows, step_rows, start_epoch, step, best = state["rows"], state["step_rows"], state["epoch"], state["step"], state["best"]
+    else:
+        torch.manual_seed(seed)
+
+    steps_per_epoch = train.num_batches(batch_size, drop_last=True)
+    total_steps = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
+    plan = batch_plan or (lambda m, x, y: [(x, list(tasks))])
+    bar = tqdm(total=total_steps, initial=min(step, total_steps), desc="fit", leave=False, disable=not progress)
+    start_time = time.perf_counter()
+    model.train()
+    for epoch in range(start_epoch, epochs):
+        sums = {t: torch.zeros((), device=device) for t in tasks}
+        counts = {t: 0 for t in tasks}
+        for x, targets in train.batches(batch_size, shuffle=True, generator=generator, drop_last=True):
+            if max_steps is not None and step >= max_steps:
+                break
+            x = _prepare_inputs(x, device, channels_last)
+            targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
+            logs: dict[str, float] = {}
+            for inputs, step_tasks in plan(model, x, targets):
+                opt.zero_grad(set_to_none=True)
+                with _autocast(device, amp):
+                    outputs, features = _forward(model, inputs, list(step_tasks))
+                losses = {t: tasks[t].compute_loss(outputs[t], targets[t]) for t in step_tasks}
+                if step % nan_check_every == 0:
+                    bad = [t for t, v in losses.items() if not torch.isfinite(v.detach())]
+                    if bad:
+                        raise FloatingPointError(f"loss of task(s) {bad} became non-finite at epoch {epoch}, step {step}")
+                ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
+                logs.update(strategy.backward(losses, ctx))
+                opt.step()
+                for t, v in losses.items():
+                    sums[t] += v.detach()
+                    counts[t] += 1
+            if logs:
+                step_rows.append({"step": step, "epoch": epoch, **logs})
+            step += 1
+            bar.update(1)
+        scheduler.step()
+        row: dict[str, Any] = {"epoch": epoch + 1, "step": step, "lr": opt.param_groups[0]["lr"]}
+        row.update({f"train_loss.{t}": float(sums[t]) / max(counts[t], 1) for t in tasks})
+        if val is not None:
+            scores = evaluate(model, tasks, val, eval_batch_size, device, amp)
+            row.update({f"val_loss.{t}": v for t, v in scores["loss"].items()})
+            row.update({f"val_metric.{t}": v for t, v in scores["metric"].items()})
+            total = sum(scores["loss"].values())
+            if keep_best and total < best[0]:
+                best = (total, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        rows.append(row)
+        if ckpt_path:
+            _atomic_save(
+                {
+                    "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
+                    "strategy": strategy.state_dict(), "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(), "rows": rows, "step_rows": step_rows,
+                    "epoch": epoch + 1, "step": step, "best": best,
+                },
+                ckpt_path,
+            )
+        if max_steps is not None and step >= max_steps:
+            break
+    bar.close()
+    best_epoch = None
+    if keep_best and best[2] is not None:
+        model.load_state_dict(best[2])
+        best_epoch = best[1]
+    return FitResult(model, pd.DataFrame(rows), pd.DataFrame(step_rows), best_epoch, time.perf_counter() - start_time)

@@ -1,0 +1,57 @@
+import pytest
+import torch
+
+from paper_mtl.tasks import available, get_task, get_tasks, loss_map
+
+
+def test_registry_has_taskonomy_names_and_plain_ones():
+    names = set(available())
+    taskonomy = {"segment_semantic", "depth_zbuffer", "depth_euclidean", "normal", "reshading", "edge_texture",
+                 "edge_occlusion", "keypoints2d", "keypoints3d", "principal_curvature", "rgb"}
+    assert taskonomy | {"parts", "saliency", "albedo", "left", "right"} <= names
+
+
+def test_label_task_needs_its_classes():
+    with pytest.raises(ValueError, match="segment_semantic"):
+        get_task("segment_semantic")
+    assert get_task("segment_semantic", classes=13).channels == 13
+    with pytest.raises(ValueError, match="not a label task"):
+        get_task("depth_zbuffer", classes=3)
+
+
+def test_unknown_task_names_the_choices():
+    with pytest.raises(ValueError, match="unknown task 'dept'.*depth_zbuffer"):
+        get_task("dept")
+
+
+def test_cross_entropy_ignores_negative_labels():
+    pred = torch.zeros(1, 3, 1, 2)
+    pred[0, 1, 0, 0] = 10.0
+    target = torch.tensor([[[1, -1]]])
+    task = get_task("segment_semantic", classes=3)
+    values, mask = task.loss_map(pred, target)
+    assert mask.tolist() == [[[True, False]]]
+    assert task.compute_loss(pred, target).item() == pytest.approx(values[0, 0, 0].item())
+    assert values[0, 0, 0].item() == pytest.approx(-torch.log_softmax(pred[0, :, 0, 0], 0)[1].item())
+
+
+def test_masked_l1_ignores_missing_pixels():
+    pred = torch.ones(1, 1, 1, 2)
+    target = torch.tensor([[[[3.0, 0.0]]]])
+    assert get_task("depth_zbuffer").compute_loss(pred, target).item() == pytest.approx(2.0)
+    assert get_task("edge_texture").compute_loss(pred, target).item() == pytest.approx(1.5)
+
+
+def test_balanced_bce_weights_positives():
+    pred = torch.zeros(1, 1, 1, 2)
+    target = torch.tensor([[[[1.0, 0.0]]]])
+    values, _ = loss_map("balanced_bce", pred, target, pos_weight=0.95)
+    log2 = torch.log(torch.tensor(2.0)).item()
+    assert values[0, 0].tolist() == pytest.approx([0.95 * log2, 0.05 * log2])
+
+
+def test_get_tasks_and_unknown_loss():
+    tasks = get_tasks(["left", "normal"])
+    assert tasks["left"].channels == 5 and not tasks["left"].dense
+    with pytest.raises(ValueError, match="unknown loss 'l3'"):
+        loss_map("l3", torch.zeros(1), torch.zeros(1))

@@ -1,0 +1,99 @@
+import pytest
+import torch
+
+from paper_mtl.data import MultiTaskData
+from paper_mtl.models import build_hard_sharing
+from paper_mtl.tasks import get_tasks
+from paper_mtl.training import evaluate, fit, seed_everything
+from paper_mtl.weighting import WeightedSum
+
+TASKS = get_tasks(["segment_semantic", "depth_zbuffer"], {"segment_semantic": 2})
+
+
+def toy_data(n=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 3, 16, 16, generator=g)
+    return MultiTaskData(x, {"segment_semantic": (x[:, 0] > 0.5).long(), "depth_zbuffer": x[:, 1:2] + 0.5})
+
+
+def train(epochs=3, seed=0, **kwargs):
+    seed_everything(seed)
+    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
+    return fit(model, TASKS, toy_data(), toy_data(16, 1), epochs=epochs, batch_size=8, lr=3e-3, seed=seed,
+               device="cpu", progress=False, **kwargs)
+
+
+def test_loss_goes_down():
+    history = train(epochs=4).history
+    for task in TASKS:
+        assert history[f"train_loss.{task}"].iloc[-1] < history[f"train_loss.{task}"].iloc[0]
+
+
+def test_same_seed_same_numbers_and_other_seed_differs():
+    a, b, c = train(seed=3).history, train(seed=3).history, train(seed=4).history
+    assert a.equals(b)
+    assert not a["train_loss.depth_zbuffer"].equals(c["train_loss.depth_zbuffer"])
+
+
+class StopAfter(WeightedSum):
+    """Interrupts training (like a killed process) once ``limit`` steps have run."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit = limit
+
+    def backward(self, losses, ctx):
+        if ctx.step >= self.limit:
+            raise KeyboardInterrupt
+        return super().backward(losses, ctx)
+
+
+def test_resume_after_interruption_matches_uninterrupted(tmp_path):
+    full = train(epochs=3)
+    ckpt = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(epochs=3, checkpoint=ckpt, strategy=StopAfter(limit=9))  # 4 steps per epoch: dies inside epoch 3
+    resumed = train(epochs=3, checkpoint=ckpt)
+    assert resumed.history.equals(full.history)
+    for p, q in zip(resumed.model.parameters(), full.model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_nan_loss_names_the_task():
+    data = toy_data()
+    data.targets["depth_zbuffer"][0, 0, 0, 0] = float("nan")
+    seed_everything(0)
+    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
+    with pytest.raises(FloatingPointError, match="depth_zbuffer"):
+        fit(model, TASKS, data, epochs=1, batch_size=32, device="cpu", progress=False)
+
+
+def test_keep_best_and_max_steps_and_evaluate():
+    result = train(epochs=3, keep_best=True)
+    assert result.best_epoch in (1, 2, 3)
+    losses = result.history[[f"val_loss.{t}" for t in TASKS]].sum(1)
+    assert result.best_epoch == int(losses.idxmin()) + 1
+    scores = evaluate(result.model, TASKS, toy_data(16, 1), device="cpu")
+    assert sum(scores["loss"].values()) == pytest.approx(losses.min(), rel=1e-5)
+    assert train(epochs=3, max_steps=5).history["step"].iloc[-1] == 5
+
+
+def test_batch_plan_leaves_unused_decoder_untouched():
+    seed_everything(0)
+    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
+    before = [p.clone() for p in model.decoders["depth_zbuffer"].parameters()]
+    only_seg = lambda m, x, y: [(x, ["segment_semantic"])]  # noqa: E731
+    fit(model, TASKS, toy_data(), epochs=1, batch_size=8, device="cpu", progress=False, batch_plan=only_seg,
+        optimizer="sgd", weight_decay=0.1)
+    for p, q in zip(model.decoders["depth_zbuffer"].parameters(), before):
+        assert torch.equal(p, q)
+
+
+def test_bad_arguments_fail_early():
+    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
+    with pytest.raises(ValueError, match="unknown optimizer 'adamw'"):
+        fit(model, TASKS, toy_data(), optimizer="adamw", device="cpu")
+    with pytest.raises(ValueError, match="keypoints2d"):
+        fit(model, get_tasks(["keypoints2d"]), toy_data(), device="cpu")
+    with pytest.raises(ValueError, match="weights for unknown tasks"):
+        fit(model, TASKS, toy_data(), strategy=WeightedSum({"rgb": 1.0}), device="cpu")
