@@ -1,17 +1,24 @@
 """Run many training configurations, caching each result on disk under a hash of its configuration.
 
-A result is stored as ``<cache>/<name>/<hash>.json`` once its configuration finishes, written to a temporary file
-and renamed, so a sweep killed mid-way loses only the configuration that was running, and a repeated or
+A result is stored as ``<cache>/<name>/<hash>.json`` as soon as its configuration finishes, written to a temporary
+file and renamed, so a sweep killed mid-way loses only the configurations that were running, and a repeated or
 interrupted notebook run trains only what is missing. The hash covers the function's qualified name, the
 configuration and the package version, so a new release never reuses stale numbers.
+
+Configurations run through an executor: :class:`InProcess` (the default), :class:`DeviceWorkers` (one worker
+process per device, e.g. per GPU of a node) or :class:`DaskExecutor` (any ``dask.distributed`` client: a laptop's
+``LocalCluster`` or a real cluster, the same code path). Results always come back to this process, which alone
+writes the cache, so a lost worker costs only the configuration it was running.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -61,17 +68,78 @@ def config_hash(fn: Callable[..., Any], config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+Job = tuple[int, dict[str, Any]]
+
+
+class InProcess:
+    """Runs configurations one after another in this process."""
+
+    def map(self, fn: Callable[[dict[str, Any]], dict[str, Any]], jobs: Sequence[Job]) -> Iterator[tuple[int, Any]]:
+        for index, config in jobs:
+            yield index, fn(config)
+
+
+def _bind_device(queue: Any) -> None:
+    """Worker initialiser: take one device from ``queue``; a CUDA device becomes the only one the worker sees."""
+    device = queue.get()
+    if device.startswith("cuda"):
+        os.environ["CUDA_VISIBLE_DEVICES"] = device.partition(":")[2] or "0"
+    else:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    os.environ["PAPER_MTL_WORKER_DEVICE"] = device
+
+
+class DeviceWorkers:
+    """One worker process per device (``["cuda:0", "cuda:1", ...]``, default every visible GPU).
+
+    Each worker sees only its own GPU, so configurations that ask for ``device="auto"`` land on it and their cache
+    keys do not depend on which GPU ran them. Workers start with ``spawn``, so ``fn`` must be importable.
+    """
+
+    def __init__(self, devices: Sequence[str] | None = None) -> None:
+        import torch
+
+        self.devices = list(devices) if devices else [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        if not self.devices:
+            raise ValueError("DeviceWorkers needs at least one device; none given and no GPU is visible")
+
+    def map(self, fn: Callable[[dict[str, Any]], dict[str, Any]], jobs: Sequence[Job]) -> Iterator[tuple[int, Any]]:
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        for device in self.devices:
+            queue.put(device)
+        with ProcessPoolExecutor(len(self.devices), mp_context=context, initializer=_bind_device, initargs=(queue,)) as pool:
+            futures = {pool.submit(fn, config): index for index, config in jobs}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+
+class DaskExecutor:
+    """Submits each configuration to a ``dask.distributed.Client`` and collects results as they complete."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def map(self, fn: Callable[[dict[str, Any]], dict[str, Any]], jobs: Sequence[Job]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed as dask_completed
+
+        futures = {self.client.submit(fn, config, pure=False): index for index, config in jobs}
+        for future in dask_completed(list(futures)):
+            yield futures[future], future.result()
+
+
 def run_sweep(
     fn: Callable[[dict[str, Any]], dict[str, Any]],
     configs: Sequence[dict[str, Any]],
     name: str,
     cache: str | Path | None = None,
     progress: bool = True,
+    executor: InProcess | DeviceWorkers | DaskExecutor | None = None,
 ) -> list[dict[str, Any]]:
     """Return ``[fn(c) for c in configs]``, computing only the configurations not already cached.
 
     ``fn`` must be a module-level function returning a JSON-serialisable dict (pandas DataFrames are allowed
-    anywhere inside it); results come back in the order of ``configs``.
+    anywhere inside it); results come back in the order of ``configs``, whichever ``executor`` computed them.
     """
     if not name or any(c in name for c in "/\\"):
         raise ValueError(f"sweep name must be a non-empty plain name, got {name!r}")
@@ -82,9 +150,9 @@ def run_sweep(
     for key in keys:
         path = directory / f"{key}.json"
         results.append(_decode(json.loads(path.read_text())["result"]) if path.exists() else None)
-    todo = [i for i, r in enumerate(results) if r is None]
-    for i in tqdm(todo, desc=name, disable=not progress or not todo, leave=False):
-        result = fn(dict(configs[i]))
+    todo = [(i, dict(configs[i])) for i, r in enumerate(results) if r is None]
+    finished = (executor or InProcess()).map(fn, todo)
+    for i, result in tqdm(finished, total=len(todo), desc=name, disable=not progress or not todo, leave=False):
         if not isinstance(result, dict):
             raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
         payload = json.dumps({"config": configs[i], "result": _encode(result)})

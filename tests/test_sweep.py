@@ -48,3 +48,28 @@ def test_hash_depends_on_config_and_function():
 def test_bad_name(tmp_path):
     with pytest.raises(ValueError, match="plain name"):
         run_sweep(square, [], "a/b", cache=tmp_path)
+
+
+def test_device_workers_match_in_process(tmp_path):
+    """Two worker processes (CPU stand-ins for two GPUs) give the in-process results, in config order."""
+    from paper_mtl.sweep import DeviceWorkers
+
+    configs = [{"x": x} for x in range(4)]
+    local = run_sweep(square, configs, "a", cache=tmp_path, progress=False)
+    spread = run_sweep(square, configs, "b", cache=tmp_path, progress=False, executor=DeviceWorkers(["cpu", "cpu"]))
+    assert [r["y"] for r in spread] == [r["y"] for r in local] == [0, 1, 4, 9]
+
+
+def test_dask_local_cluster_matches_in_process(tmp_path):
+    from distributed import Client, LocalCluster
+
+    from paper_mtl.sweep import DaskExecutor
+
+    configs = [{"x": x} for x in range(5)]
+    local = run_sweep(square, configs, "a", cache=tmp_path, progress=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        remote = run_sweep(square, configs, "b", cache=tmp_path, progress=False, executor=DaskExecutor(client))
+    for a, b in zip(local, remote):
+        assert a["y"] == b["y"]
+        pd.testing.assert_frame_equal(a["table"], b["table"])
+    assert len(list((tmp_path / "b").glob("*.json"))) == 5
