@@ -1,5 +1,35 @@
-"""Loss-combination strategies for the one training loop (see :mod:`paper_mtl.weighting.base`)."""
+"""Loss-combination strategies for the one training loop (see :mod:`paper_mtl.weighting.base`).
+
+Each strategy is a :class:`~paper_mtl.weighting.base.Strategy`; ``min_norm_weights`` is the min-norm solver that
+MGDA and Pareto MTL share.
+"""
 
 from paper_mtl.weighting.base import StepContext, Strategy, WeightedSum
+from paper_mtl.weighting.classwise import ClasswiseWeighting, classwise_gradient, quantile_bin_edges
+from paper_mtl.weighting.min_norm import (
+    MinNormConvergenceWarning,
+    MinNormInfo,
+    min_norm_weights,
+    min_norm_weights_from_gram,
+    project_to_simplex,
+)
+from paper_mtl.weighting.pareto import ParetoMTL, active_constraints, pareto_init_weights, pareto_weights, preference_vectors
 
-__all__ = ["StepContext", "Strategy", "WeightedSum"]
+__all__ = [
+    "ClasswiseWeighting",
+    "MinNormConvergenceWarning",
+    "MinNormInfo",
+    "ParetoMTL",
+    "StepContext",
+    "Strategy",
+    "WeightedSum",
+    "active_constraints",
+    "classwise_gradient",
+    "min_norm_weights",
+    "min_norm_weights_from_gram",
+    "pareto_init_weights",
+    "pareto_weights",
+    "preference_vectors",
+    "project_to_simplex",
+    "quantile_bin_edges",
+]

@@ -1,0 +1,80 @@
+"""Figures of notebook 02 (class-wise weights on the auxiliary task); data from :mod:`paper_mtl.experiments.classwise`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from paper_mtl.experiments.classwise import DATASETS, LINEAR
+
+_MARKERS = {"Ours (main T_s)": ("s", "tab:red"), "Ours (main T_d)": ("D", "tab:purple"), LINEAR: ("x", "tab:gray")}
+
+
+def _style(method: str) -> tuple[str, str]:
+    if method in _MARKERS:
+        return _MARKERS[method]
+    return "o", "tab:blue"
+
+
+def loss_tradeoff(losses: pd.DataFrame) -> Figure:
+    """Figures 2–4 as scatters of validation T_s loss against T_d loss: one column per dataset, ours (top) and
+    published (bottom). Single-task losses are the dashed lines; Pareto MTL points are labelled by preference."""
+    fig = Figure(figsize=(4.2 * len(DATASETS), 7.6), layout="constrained")
+    axes = fig.subplots(2, len(DATASETS), squeeze=False)
+    for row, (ts, td, who) in enumerate((("ts_loss", "td_loss", "ours"), ("paper_ts_loss", "paper_td_loss", "published"))):
+        for col, (name, spec) in enumerate(DATASETS.items()):
+            ax = axes[row, col]
+            group = losses[losses["dataset"] == name].set_index("method")
+            for method in group.index:
+                if method.startswith("Single") or pd.isna(group.loc[method, ts]) or pd.isna(group.loc[method, td]):
+                    continue
+                marker, colour = _style(method)
+                ax.scatter(group.loc[method, ts], group.loc[method, td], marker=marker, color=colour, label=method if method in _MARKERS else None)
+                if method.startswith("Pareto"):
+                    ax.annotate(method[7:], (group.loc[method, ts], group.loc[method, td]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            if "Single T_s" in group.index and np.isfinite(group.loc["Single T_s", ts]):
+                ax.axvline(group.loc["Single T_s", ts], color="k", ls="--", lw=0.8, label="single T_s / T_d")
+            if "Single T_d" in group.index and np.isfinite(group.loc["Single T_d", td]):
+                ax.axhline(group.loc["Single T_d", td], color="k", ls="--", lw=0.8)
+            ax.scatter([], [], marker="o", color="tab:blue", label="Pareto MTL")
+            ax.set_title(f"{who}: {name if who == 'ours' else spec.paper_name}", fontsize=10)
+            ax.set_xlabel("validation T_s loss (CE)")
+            ax.set_ylabel("validation T_d loss (L1)")
+            ax.legend(fontsize=7)
+    return fig
+
+
+def weights_over_training(history: pd.DataFrame, warmup_steps: dict[str, int] | None = None) -> Figure:
+    """Figure 1 analogue: every class-wise weight against training step, one panel per dataset and main task
+    (``Ours (main T_d)``: the semantic classes; ``Ours (main T_s)``: the depth bins). ``warmup_steps`` marks where
+    the updates start, per dataset."""
+    methods = ["Ours (main T_d)", "Ours (main T_s)"]
+    fig = Figure(figsize=(4.2 * len(DATASETS), 6.4), layout="constrained")
+    axes = fig.subplots(2, len(DATASETS), squeeze=False, sharey=True)
+    for row, method in enumerate(methods):
+        for col, name in enumerate(DATASETS):
+            ax = axes[row, col]
+            runs = history[(history["dataset"] == name) & (history["method"] == method)]
+            for cls, group in runs.groupby("class", sort=False):
+                ax.plot(group["step"], group["weight"], lw=1.2, label=cls)
+            if warmup_steps and name in warmup_steps:
+                ax.axvline(warmup_steps[name], color="k", ls=":", lw=0.8)
+            ax.set_title(f"{name}: {method}", fontsize=10)
+            ax.set_xlabel("step")
+            ax.set_ylabel("class-wise weight w^c")
+            ax.legend(fontsize=6, ncol=2)
+    return fig
+
+
+def class_effects(classes: pd.DataFrame, focus: str = "car") -> Figure:
+    """Table 1 per class: change of depth log-L1 inside each class from single-task to two-task training (%,
+    negative = the two-task model is better there), the ``focus`` class highlighted."""
+    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.subplots()
+    colours = ["tab:red" if c == focus else "tab:blue" for c in classes["class"]]
+    ax.bar(classes["class"], classes["log_l1_change_pct"], color=colours)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_ylabel("two-task vs single-task\ndepth log-L1 change (%)")
+    ax.tick_params(axis="x", rotation=45)
+    return fig

@@ -1,0 +1,219 @@
+"""Tests of paper 02's class-wise weighting (Eq. 2-4, 9-10)."""
+
+import math
+
+import pytest
+import torch
+
+from paper_mtl.tasks import get_tasks
+from paper_mtl.weighting.base import StepContext
+from paper_mtl.weighting.classwise import ClasswiseWeighting, classwise_gradient, quantile_bin_edges
+
+MAIN, AUX = "depth_zbuffer", "reshading"
+TASKS = get_tasks([MAIN, AUX])
+AUX_TARGET = torch.tensor([0.2, 0.2, 0.8, 0.8]).reshape(1, 1, 1, 4)  # bins [0.5]: classes 0, 0, 1, 1
+MAIN_TARGET = torch.ones(1, 1, 1, 4)
+
+
+def _step(strategy: ClasswiseWeighting, d_main: tuple[float, float], d_aux: tuple[float, float], epoch: int = 0) -> dict:
+    """One step where the main / auxiliary L1 errors are d_main[c] / d_aux[c] on the pixels of class c."""
+    main_pred = (MAIN_TARGET + torch.tensor([d_main[0]] * 2 + [d_main[1]] * 2).reshape(1, 1, 1, 4)).requires_grad_()
+    aux_pred = (AUX_TARGET + torch.tensor([d_aux[0]] * 2 + [d_aux[1]] * 2).reshape(1, 1, 1, 4)).requires_grad_()
+    outputs = {MAIN: main_pred, AUX: aux_pred}
+    targets = {MAIN: MAIN_TARGET, AUX: AUX_TARGET}
+    losses = {t: TASKS[t].compute_loss(outputs[t], targets[t]) for t in TASKS}
+    ctx = StepContext(None, None, targets, outputs, None, [], TASKS, 0, epoch, 0.0)
+    logs = strategy.backward(losses, ctx)
+    return {"logs": logs, "aux_grad": aux_pred.grad.flatten(), "main_grad": main_pred.grad.flatten()}
+
+
+def _strategy(**kwargs) -> ClasswiseWeighting:
+    s = ClasswiseWeighting(MAIN, AUX, bin_edges=[0.5], eps=1e-8, **kwargs)
+    s.setup(None, TASKS)
+    return s
+
+
+def test_eq10_hand_computed() -> None:
+    g = classwise_gradient(
+        torch.tensor([0.9]), torch.tensor([1.0]), torch.tensor([2.0]),
+        torch.tensor([0.4]), torch.tensor([0.6]), torch.tensor([1.0]), torch.tensor([0.3]), eps=0.01,
+    )
+    # ((0.9 - 1.0) / 2 + 0.01) / ((0.4 - 0.6) / 1 + 0.01) * 0.3 = (-0.04 / -0.19) * 0.3
+    assert float(g) == pytest.approx(0.04 / 0.19 * 0.3, rel=1e-6)
+
+
+def test_eq10_epsilon_guards_a_zero_denominator() -> None:
+    g = classwise_gradient(
+        torch.tensor([0.5]), torch.tensor([1.0]), torch.tensor([1.0]),
+        torch.tensor([0.7]), torch.tensor([0.7]), torch.tensor([1.0]), torch.tensor([2.0]), eps=1e-3,
+    )
+    assert math.isfinite(float(g))
+    assert float(g) == pytest.approx((-0.5 + 1e-3) / 1e-3 * 2.0)
+
+
+def test_loss_is_eq4_weighted_sum() -> None:
+    s = _strategy()
+    s.weights = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    out = _step(s, (0.1, 0.1), (0.3, -0.2))
+    # d/do_i of w^c (1/N) |o_i - y_i| with N = 4 points
+    torch.testing.assert_close(out["aux_grad"], torch.tensor([0.5, 0.5, -2.0, -2.0]) / 4)
+    torch.testing.assert_close(out["main_grad"], torch.full((4,), 0.25))
+
+
+def test_unit_weights_equal_plain_sum() -> None:
+    out = _step(_strategy(), (0.1, -0.1), (0.3, -0.2))
+    torch.testing.assert_close(out["aux_grad"], torch.tensor([1.0, 1.0, -1.0, -1.0]) / 4)
+
+
+def test_first_adam_step_moves_by_lr_against_the_sign_of_eq10() -> None:
+    s = _strategy(lr=0.1)
+    _step(s, (0.4, 0.2), (0.3, 0.1))  # time 0: references only
+    torch.testing.assert_close(s.weights, torch.ones(2, dtype=torch.float64))
+    logs = _step(s, (0.3, 0.3), (0.2, 0.05))["logs"]
+    # class 0: main and aux both fall -> g > 0 -> w down; class 1: aux falls, main rises -> g < 0 -> w up
+    g = classwise_gradient(
+        torch.tensor([0.3, 0.3]), torch.tensor([0.4, 0.2]), torch.tensor([0.4, 0.2]),
+        torch.tensor([0.2, 0.05]), torch.tensor([0.3, 0.1]), torch.tensor([0.3, 0.1]),
+        torch.tensor([0.4, 0.1]) / 4,
+    )
+    assert float(g[0]) == pytest.approx(0.075, rel=1e-6) and float(g[1]) == pytest.approx(-0.025, rel=1e-6)
+    # the first Adam step is lr * m_hat / (sqrt(v_hat) + eps) = lr * sign(g)
+    torch.testing.assert_close(s.weights, torch.tensor([0.9, 1.1], dtype=torch.float64))
+    assert logs == pytest.approx({"w.0": 0.9, "w.1": 1.1})
+    assert s.updates == 1
+
+
+def test_weights_never_negative() -> None:
+    s = _strategy(lr=3.0)
+    _step(s, (0.4, 0.4), (0.3, 0.3))
+    for k in range(6):
+        _step(s, (0.4 - 0.05 * (k + 1), 0.4 - 0.05 * (k + 1)), (0.3 - 0.04 * (k + 1), 0.3 - 0.04 * (k + 1)))
+        assert bool((s.weights >= 0).all())
+    torch.testing.assert_close(s.weights, torch.zeros(2, dtype=torch.float64))
+
+
+def test_warmup_keeps_weights_but_tracks_previous_losses() -> None:
+    s = _strategy(lr=0.1, warmup_epochs=1)
+    _step(s, (0.4, 0.2), (0.3, 0.1), epoch=0)
+    _step(s, (0.5, 0.5), (0.5, 0.5), epoch=0)
+    torch.testing.assert_close(s.weights, torch.ones(2, dtype=torch.float64))
+    _step(s, (0.4, 0.6), (0.4, 0.4), epoch=1)
+    # after warm-up the change is measured from the last warm-up unit: class 0 co-moves (down), class 1 not
+    torch.testing.assert_close(s.weights, torch.tensor([0.9, 1.1], dtype=torch.float64))
+
+
+def test_interval_accumulates_batches_into_one_unit() -> None:
+    s = _strategy(lr=0.1, interval=2)
+    _step(s, (0.4, 0.2), (0.3, 0.1))
+    _step(s, (0.4, 0.2), (0.3, 0.1))
+    _step(s, (0.3, 0.3), (0.2, 0.05))
+    torch.testing.assert_close(s.weights, torch.ones(2, dtype=torch.float64))
+    _step(s, (0.3, 0.3), (0.2, 0.05))
+    torch.testing.assert_close(s.weights, torch.tensor([0.9, 1.1], dtype=torch.float64))
+
+
+def test_state_dict_round_trip_continues_identically() -> None:
+    a = _strategy(lr=0.1)
+    _step(a, (0.4, 0.2), (0.3, 0.1))
+    _step(a, (0.3, 0.3), (0.2, 0.05))
+    b = _strategy(lr=0.1)
+    b.load_state_dict(a.state_dict())
+    for s in (a, b):
+        _step(s, (0.2, 0.35), (0.1, 0.04))
+    torch.testing.assert_close(a.weights, b.weights)
+    assert a.weights[0] < 0.9 and a.weights[1] > 1.1
+
+
+def test_label_aux_uses_its_classes() -> None:
+    tasks = get_tasks(["depth_zbuffer", "segment_semantic"], classes={"segment_semantic": 3})
+    s = ClasswiseWeighting("depth_zbuffer", "segment_semantic", class_names=["a", "b", "c"])
+    s.setup(None, tasks)
+    labels = s.class_labels(torch.tensor([[0, 2, -1]]), torch.tensor([[True, True, False]]))
+    torch.testing.assert_close(labels, torch.tensor([[0, 2, -1]]))
+    logits = torch.zeros(1, 3, 1, 3, requires_grad=True)
+    seg = torch.tensor([[[0, 2, 2]]])
+    depth_pred = torch.ones(1, 1, 1, 3, requires_grad=True)
+    outputs = {"depth_zbuffer": depth_pred, "segment_semantic": logits}
+    targets = {"depth_zbuffer": torch.full((1, 1, 1, 3), 2.0), "segment_semantic": seg}
+    losses = {t: tasks[t].compute_loss(outputs[t], targets[t]) for t in tasks}
+    logs = s.backward(losses, StepContext(None, None, targets, outputs, None, [], tasks, 0, 0, 0.0))
+    assert set(logs) == {"w.a", "w.b", "w.c"}
+
+
+def test_quantile_bin_edges() -> None:
+    values = torch.arange(1, 101, dtype=torch.float32).reshape(1, 1, 10, 10)
+    edges = quantile_bin_edges(values, 4)
+    assert edges == pytest.approx([25.75, 50.5, 75.25])
+    counts = torch.bincount(torch.bucketize(values.flatten(), torch.tensor(edges)), minlength=4)
+    assert counts.tolist() == [25, 25, 25, 25]
+    mask = values > 50
+    assert quantile_bin_edges(values, 2, mask) == pytest.approx([75.5])
+    with pytest.raises(ValueError, match="distinct"):
+        quantile_bin_edges(torch.ones(10), 3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"main": "a", "aux": "a"}, "different"),
+        ({"main": "a", "aux": "b", "lr": 0.0}, "lr"),
+        ({"main": "a", "aux": "b", "interval": 0}, "interval"),
+        ({"main": "a", "aux": "b", "bin_edges": [0.5, 0.2]}, "increasing"),
+    ],
+)
+def test_bad_arguments(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ClasswiseWeighting(**kwargs)
+
+
+def test_setup_checks_tasks_and_bins() -> None:
+    with pytest.raises(ValueError, match="bin_edges"):
+        ClasswiseWeighting(MAIN, AUX).setup(None, TASKS)
+    seg = get_tasks([MAIN, "segment_semantic"], classes={"segment_semantic": 3})
+    with pytest.raises(ValueError, match="regression aux"):
+        ClasswiseWeighting(MAIN, "segment_semantic", bin_edges=[0.5]).setup(None, seg)
+    with pytest.raises(ValueError, match="exactly"):
+        ClasswiseWeighting(MAIN, "normal", bin_edges=[0.5]).setup(None, TASKS)
+
+
+# ---- notebook 02's experiment helpers (no training) ----
+
+from paper_mtl.experiments import classwise as experiments  # noqa: E402
+
+
+def test_published_tables_satisfy_the_papers_own_claims() -> None:
+    losses = experiments.published_losses()
+    assert losses.loc[(losses["dataset"] == "street") & (losses["method"] == "Single T_d"), "td_loss"].item() == pytest.approx(0.001682)
+    assert all(experiments.lowest_main_loss(losses).values()) and len(experiments.lowest_main_loss(losses)) == 6
+    from paper_mtl import published
+
+    table1 = published.load("02_table1_depth_by_region")
+    assert experiments.focus_pattern(table1) == {"two-task worse on the full image": True, "two-task better inside the class": True}
+    runtime = published.load("02_table2_runtime").assign(ratio=lambda t: t["seconds_per_batch"] / 0.183)
+    assert all(experiments.runtime_checks(runtime, "ratio").values())
+
+
+def test_depth_region_metrics_by_hand() -> None:
+    target = torch.tensor([1.0, 2.0, 4.0, 0.0]).reshape(1, 1, 1, 4)
+    pred = torch.tensor([1.0, 3.0, 4.4, 9.0]).reshape(1, 1, 1, 4)
+    seg = torch.tensor([0, 0, 1, 1]).reshape(1, 1, 4)
+    table = experiments.depth_region_metrics(pred, target, seg, 2, (0.5, 8.0)).set_index(["region", "class"])
+    # pixel 4 has no valid depth; ratios 1, 1.5, 1.1
+    assert table.loc[("full", -1), "pixels"] == 3
+    assert table.loc[("full", -1), "delta1"] == pytest.approx(200 / 3)
+    assert table.loc[("inside", 0), "log_l1"] == pytest.approx(math.log(1.5) / 2)
+    assert table.loc[("inside", 1), "delta1"] == pytest.approx(100.0)
+    assert table.loc[("outside", 1), "log_l1"] == table.loc[("inside", 0), "log_l1"]
+
+
+def test_split_sizes_follow_the_papers_proportions() -> None:
+    assert experiments.split_sizes(240, (9, 1)) == (216, 24)
+    assert experiments.split_sizes(1449, (795, 654)) == (795, 654)
+    assert experiments.split_sizes(3475, (2975, 500)) == (2975, 500)
+    assert experiments.split_sizes(24, (9, 1)) == (16, 8)
+
+
+def test_method_names_and_preferences() -> None:
+    assert experiments.METHODS[4:] == tuple(f"Pareto ({a},{b})" for a, b in experiments.PREFERENCES)
+    with pytest.raises(ValueError, match="method"):
+        experiments.make_strategy("Ours", {}, None)
