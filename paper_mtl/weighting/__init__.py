@@ -6,6 +6,8 @@ MGDA and Pareto MTL share.
 
 from paper_mtl.weighting.base import StepContext, Strategy, WeightedSum
 from paper_mtl.weighting.classwise import ClasswiseWeighting, classwise_gradient, quantile_bin_edges
+from paper_mtl.weighting.cosreg import CosineMonitor, CosReg
+from paper_mtl.weighting.gradnorm import GradNorm
 from paper_mtl.weighting.min_norm import (
     MinNormConvergenceWarning,
     MinNormInfo,
@@ -14,14 +16,19 @@ from paper_mtl.weighting.min_norm import (
     project_to_simplex,
 )
 from paper_mtl.weighting.pareto import ParetoMTL, active_constraints, pareto_init_weights, pareto_weights, preference_vectors
+from paper_mtl.weighting.uncertainty import Uncertainty
 
 __all__ = [
     "ClasswiseWeighting",
+    "CosReg",
+    "CosineMonitor",
+    "GradNorm",
     "MinNormConvergenceWarning",
     "MinNormInfo",
     "ParetoMTL",
     "StepContext",
     "Strategy",
+    "Uncertainty",
     "WeightedSum",
     "active_constraints",
     "classwise_gradient",

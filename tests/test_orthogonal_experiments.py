@@ -1,0 +1,130 @@
+"""Notebook 05's experiment helpers without training: claim checks on the published tables, statistics,
+strategies per model, profiles."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paper_mtl import published
+from paper_mtl.data.store import save_split
+from paper_mtl.experiments import orthogonal as E
+from paper_mtl.weighting.base import WeightedSum
+from paper_mtl.weighting.cosreg import CosineMonitor, CosReg
+from paper_mtl.weighting.gradnorm import GradNorm
+from paper_mtl.weighting.uncertainty import Uncertainty
+
+
+def published_table1() -> pd.DataFrame:
+    return published.load("05_table1_multidigit")
+
+
+def published_table2() -> pd.DataFrame:
+    table = published.load("05_table2_nyuv2")
+    return table.rename(columns={c: f"paper_{c}" for c in table.columns if c != "method"})
+
+
+def test_published_table1_passes_every_multidigit_check():
+    table = published_table1()
+    assert list(table["model"]) == list(E.MODELS)
+    for check in (E.regularisers_lower_sigma, E.cosreg_lowers_sigma):
+        assert all(check(table).values())
+    for check in (E.regularisers_raise_accuracy, E.cosreg_bn_best):
+        assert all(check(table).values())
+
+
+def test_published_table2_delta_m_and_checks():
+    table = published_table2()
+    delta = E.table2_delta(table, "paper_")
+    # CosReg: (0.646/0.663 - 1 + 0.747/0.775 - 1 + 0.053/0.051 - 1) / 3, in percent
+    expected = 100 * ((0.646 - 0.663) / 0.663 + (0.747 - 0.775) / 0.775 + (0.053 - 0.051) / 0.051) / 3
+    assert delta["CosReg"] == pytest.approx(expected)
+    assert delta["Single Task"] == 0.0 and delta["Equal Task Weights"] > 0 > delta["Gradnorm"]
+    assert all(E.cosreg_beats_equal_weights(table, "paper_").values())
+    assert all(E.cosreg_competitive(table, "paper_").values())
+    assert not any(E.cosreg_competitive(table, "paper_", tolerance=0.1).values())  # -0.75 vs -1.15
+
+
+def test_correlation_and_early_sigma_check():
+    sigma = np.array([0.1, 0.2, 0.3, 0.4])
+    stats = E.correlation(sigma, 100 - 10 * sigma**2)
+    assert stats["spearman_rho"] == pytest.approx(-1.0) and stats["n"] == 4
+    assert E.early_sigma_predicts_accuracy(stats, level=0.1) == {"spearman rho < 0": True, "p < 0.1": True}
+    constant = E.correlation(sigma, np.ones(4))
+    assert np.isnan(constant["spearman_rho"])
+    assert not any(E.early_sigma_predicts_accuracy(constant).values())
+
+
+def test_rolling_sigma_and_its_check():
+    steps = np.arange(6)
+    cosines = pd.concat([
+        pd.DataFrame({"model": m, "seed": 0, "step": steps, "epoch": 0, "cos": c})
+        for m, c in zip(E.MODELS, ([1, -1, 1, -1, 0.5, 0.4], [0.1, 0, 0.1, 0, 0.0, 0.2], *([[0.0] * 6] * 3)))
+    ])
+    rolling = E.rolling_sigma(cosines, window=2)
+    no_reg = rolling[rolling["model"] == "No reg"]["rolling_sigma"].tolist()
+    assert np.isnan(no_reg[0]) and no_reg[1:] == pytest.approx([1.0, 1.0, 1.0, 0.75, 0.05])
+    assert E.sigma_decreases(rolling) == {
+        "no reg: last window < first window": True,
+        "no reg's last window above every regularised model's": False,  # dropout ends at 0.1
+    }
+
+
+def test_strategies_per_model_and_method():
+    assert isinstance(E.make_strategy("No reg"), CosineMonitor)
+    assert isinstance(E.make_strategy("Batchnorm").strategy, WeightedSum)
+    cosreg = E.make_strategy("CosReg(α=0.1) + Batchnorm")
+    assert isinstance(cosreg, CosReg) and cosreg.alpha == 0.1 and not cosreg.scale_by_loss
+    assert isinstance(E.scene_strategy("Gradnorm", 10.0), GradNorm)
+    assert isinstance(E.scene_strategy("Kendall", 10.0), Uncertainty)
+    scene = E.scene_strategy("CosReg", 10.0)
+    assert scene.alpha == 10.0 and scene.scale_by_loss
+    with pytest.raises(ValueError, match="model"):
+        E.make_strategy("CosReg")
+    with pytest.raises(ValueError, match="method"):
+        E.scene_strategy("MGDA", 1.0)
+
+
+def test_profiles_and_scene_tasks():
+    quick, paper = E.settings("quick"), E.settings("paper")
+    assert (paper.digit_sizes, paper.image_size, paper.filters, paper.batch_size, paper.lr, paper.runs) == ((16000, 4000, 5000), 64, 20, 64, 1e-3, 5)
+    assert (paper.scene_batch_size, paper.scene_lr, paper.scene_train, paper.scene_test) == (2, 1e-4, 795, 654)
+    for s in E.SETTINGS.values():
+        assert s.filters in s.grid_filters and s.batch_size in s.grid_batch_sizes and s.lr in s.grid_lrs
+        assert s.grid_runs <= s.runs  # Figure 3's grid reuses Table 1's runs
+    assert quick.window == 50
+    with pytest.raises(ValueError, match="profile"):
+        E.settings("full")
+    tasks = E.scene_tasks(11)
+    assert tasks["segment_semantic"].channels == 11
+    assert (tasks["depth_zbuffer"].loss, tasks["depth_zbuffer"].metric) == ("masked_mse", "rmse")
+    assert (tasks["normal"].loss, tasks["normal"].metric) == ("masked_mse", "one_minus_abs_cos")
+    config = E.multidigit_config(quick, "No reg", 3, __import__("torch").device("cpu"), 0)
+    assert config["seed"] == 3 and config["filters"] == 20 and config["device"] == "cpu"
+
+
+def test_prepared_nyuv2_replaces_the_scenes(tmp_path, monkeypatch):
+    """Table 2 reads the prepared NYUv2 when it exists: inputs at 4x the target size, classes from its manifest."""
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    rng = np.random.default_rng(0)
+    meta = {"tasks": {
+        "segment_semantic": {"kind": "classes", "num_classes": 13},
+        "depth_zbuffer": {"kind": "depth", "units": "m", "invalid": 0},
+        "normal": {"kind": "normal"},
+    }}
+    for split, n in (("train", 3), ("test", 2)):
+        normal = rng.normal(size=(n, 3, 32, 32)).astype(np.float32)
+        arrays = {
+            "rgb": rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8),
+            "segment_semantic": rng.integers(-1, 13, (n, 32, 32)),
+            "depth_zbuffer": rng.uniform(0.5, 5, (n, 1, 32, 32)).astype(np.float32),
+            "normal": normal / np.linalg.norm(normal, axis=1, keepdims=True),
+        }
+        save_split("nyuv2", split, arrays, meta)
+    E._scenes.cache_clear()
+    try:
+        train, test, classes, source = E._scenes(3, 2, 4, 0)
+    finally:
+        E._scenes.cache_clear()
+    assert (source, classes, len(train), len(test)) == ("nyuv2", 13, 3, 2)
+    assert train.inputs.shape == (3, 3, 16, 16)
+    assert train.targets["segment_semantic"].shape == (3, 4, 4) and test.targets["normal"].shape == (2, 3, 4, 4)
