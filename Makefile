@@ -29,7 +29,8 @@ golden: $(STAMP)  ## re-store the smoke executions nbval compares against (after
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-bench: $(STAMP)
+bench: $(STAMP)  ## benchmarks as ratios (installs the bench-only comparators torchattacks and torchjd)
+	$(PY) -m pip install --quiet --no-deps 'torchattacks>=3.5' 'torchjd>=0.18'
 	$(PY) -m benchmarks
 
 clean-cache:

@@ -41,6 +41,16 @@ class HardSharingNet(nn.Module):
     def shared_parameters(self) -> list[nn.Parameter]:
         return list(self.encoder.parameters())
 
+    def interface(self, task: str) -> nn.Module:
+        """The task's last decoder layer: its input is the feature where task-specific gradients are compared
+        (paper 04's discriminator reads the gradient each task sends there)."""
+        return self.decoders[task][-1]
+
+    @property
+    def interface_channels(self) -> int:
+        layer = self.interface(self.tasks[0])
+        return layer.in_channels if isinstance(layer, nn.Conv2d) else layer.in_features
+
     def last_shared_layer(self) -> nn.Module:
         """The encoder's last module holding weights (paper 05 measures task-gradient cosines there)."""
         return [m for m in self.encoder.modules() if isinstance(m, (nn.Conv2d, nn.Linear))][-1]
