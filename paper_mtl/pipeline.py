@@ -47,6 +47,7 @@ def execute(source: Path, destination: Path, parameters: dict[str, object]) -> N
     except Exception as exc:
         os.unlink(tmp)
         raise NotebookFailed(f"notebook {source.name} failed at profile {parameters.get('profile')!r}: {exc}") from exc
+    os.chmod(tmp, 0o644)
     os.replace(tmp, destination)
 
 
