@@ -1,0 +1,158 @@
+"""Notebook 01's experiment assembly: targets, Table 1/2 logic, the published-table audit, one tiny training."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.experiments import robustness as E
+
+
+def test_letters_cover_the_eleven_tasks_in_table_order():
+    assert "".join(E.PAPER_NAMES) == "sdenrkKDAEp"
+    assert set(E.TASK_LETTERS) == set(E.PAPER_NAMES)
+    assert E.check_letters("sdK") == ["segment_semantic", "depth_zbuffer", "keypoints3d"]
+    for bad in ("", "ss", "sx"):
+        with pytest.raises(ValueError, match="bad task letters"):
+            E.check_letters(bad)
+
+
+def test_scale_targets_follows_mtrobust_scaling():
+    n, h = 2, 3
+    arrays = {
+        "segment_semantic": np.ones((n, h, h), dtype=np.int64),
+        "depth_zbuffer": np.full((n, 1, h, h), 2.0, dtype=np.float32),
+        "depth_euclidean": np.full((n, 1, h, h), 127.998046875, dtype=np.float32),
+        "normal": np.zeros((n, 3, h, h), dtype=np.float32),
+        "principal_curvature": np.stack([np.full((h, h), 1.0), np.zeros((h, h))])[None].repeat(n, 0).astype(np.float32),
+        **{k: np.full((n, c, h, h), 0.25, dtype=np.float32) for k, c in
+           (("edge_texture", 1), ("keypoints2d", 1), ("reshading", 1), ("keypoints3d", 1), ("edge_occlusion", 1), ("rgb", 3))},
+    }
+    t = E.scale_targets(arrays)
+    assert sorted(t) == sorted(E.TASK_LETTERS)
+    assert t["d"][0, 0, 0, 0] == pytest.approx(math.log(1 + 1024) / math.log(2**16), rel=1e-6)
+    assert t["D"][0, 0, 0, 0] == pytest.approx(1.0, rel=1e-6)  # 2^16 - 1 units of 1/512 m
+    for letter in "ekrKEA":
+        assert t[letter].min() == t[letter].max() == -0.5
+    np.testing.assert_allclose(t["p"][0, :, 0, 0], [0.0, -1.0])
+    assert t["s"].dtype == np.int64
+
+
+def test_standardise_uses_training_statistics_per_channel():
+    g = torch.Generator().manual_seed(0)
+    train = MultiTaskData(torch.zeros(6, 3, 2, 2), {"n": 3 + 2 * torch.randn(6, 3, 2, 2, generator=g), "s": torch.zeros(6, 2, 2, dtype=torch.long)})
+    test = MultiTaskData(torch.zeros(2, 3, 2, 2), {"n": torch.full((2, 3, 2, 2), 3.0), "s": torch.ones(2, 2, 2, dtype=torch.long)})
+    tr, te = E.standardise(train, test)
+    torch.testing.assert_close(tr.targets["n"].mean((0, 2, 3)), torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(tr.targets["n"].std((0, 2, 3)), torch.ones(3), atol=1e-5, rtol=0)
+    mean, std = (torch.tensor(v) for v in tr.meta["standardised"]["n"])
+    torch.testing.assert_close(te.targets["n"][0, :, 0, 0], (3.0 - mean) / std)
+    assert torch.equal(te.targets["s"], test.targets["s"])
+
+
+def test_profiles_and_table1_pairs():
+    quick = E.RobustnessSettings.for_profile("quick")
+    assert len(quick.table1_pairs()) == 12
+    paper = E.RobustnessSettings.for_profile("paper")
+    pairs = paper.table1_pairs()
+    assert len(pairs) == 110 and all(m != a for m, a in pairs)
+    assert paper.eps == pytest.approx(4 / 255) and paper.step_size == pytest.approx(1 / 255)
+    with pytest.raises(ValueError, match="profile"):
+        E.RobustnessSettings.for_profile("huge")
+
+
+def _pairs_frame():
+    rows = [
+        ("s", "Baseline", 0.0, True, 0.40, 0.10),
+        ("s", "n", 0.1, True, 0.42, 0.12), ("s", "n", 0.01, True, 0.45, 0.11),
+        ("s", "r", 0.1, True, 0.38, 0.09), ("s", "r", 0.01, True, 0.39, 0.08),
+        ("d", "Baseline", 0.0, False, 0.50, 0.90),
+        ("d", "n", 0.1, False, 0.55, 0.80), ("d", "n", 0.01, False, 0.45, 0.85),
+        ("d", "r", 0.1, False, 0.49, 0.95), ("d", "r", 0.01, False, 0.60, 0.91),
+    ]
+    return pd.DataFrame(rows, columns=["main", "aux", "lambda_a", "higher_is_better", "clean", "pgd"])
+
+
+def test_lambda_is_chosen_by_robust_score_in_the_right_direction():
+    chosen = E.choose_lambda(_pairs_frame()).set_index(["main", "aux"]).lambda_a
+    assert chosen.to_dict() == {("s", "n"): 0.1, ("s", "r"): 0.1, ("d", "n"): 0.1, ("d", "r"): 0.01}
+
+
+def test_table1_marks_pairs_better_than_their_baseline():
+    long = E.table1(_pairs_frame()).set_index(["main", "aux"])
+    assert long.pgd_better.to_dict() == {("s", "n"): True, ("s", "r"): False, ("d", "n"): True, ("d", "r"): False}
+    assert long.clean_better.to_dict() == {("s", "n"): True, ("s", "r"): False, ("d", "n"): False, ("d", "r"): False}
+    counts = E.table1_counts(long.reset_index())
+    assert counts == {"pairs": 4, "pgd_better": 2, "clean_better": 1, "pgd_fraction": 0.5, "clean_fraction": 0.25}
+    wide = E.table1_wide(long.reset_index(), "pgd")
+    assert list(wide.columns) == ["Baseline", "Normal", "Reshad"]
+    assert wide.loc["SemSeg", "Normal"] == "0.12*" and wide.loc["DepthZ", "Reshad"] == "0.91"
+    evidence = E.table1_evidence(long.reset_index())
+    assert evidence.checks == {"more than half of the pairs beat the baseline under PGD": False,
+                               "more pairs beat the baseline under PGD than clean": True}
+
+
+def test_published_table1_transcription_and_audit():
+    pub = E.published_table1()
+    assert len(pub) == 220 and set(pub.setting) == {"pgd", "clean"}
+    cell = pub[(pub.setting == "pgd") & (pub.main == "s") & (pub.aux == "d")].iloc[0]
+    assert cell.value == 19.32 and cell.baseline == 13.36 and cell.bold and cell.better
+    counts, disagreements = E.audit_table1()
+    assert counts.set_index("setting")[["stated_in_text", "bold_count", "value_count"]].to_dict("index") == {
+        "pgd": {"stated_in_text": 90, "bold_count": 89, "value_count": 88},
+        "clean": {"stated_in_text": 70, "bold_count": 65, "value_count": 65},
+    }
+    assert disagreements[["setting", "main", "aux"]].values.tolist() == [["pgd", "K", "e"]]
+    evidence = E.audit_evidence(counts, disagreements)
+    assert not any(evidence.checks.values())
+    assert "Key3D/Edge2D 50.8 vs baseline 49.7 (bold)" in evidence.ours
+
+
+def test_published_table2_reads_the_typo_as_the_codes_value():
+    t2 = E.published_table2().set_index(["main", "aux"]).lambda_a
+    assert len(t2) == 110 and set(t2.unique()) == {0.1, 0.01}
+    assert t2[("s", "e")] == 0.01 and t2[("d", "s")] == 0.1
+    comparison = E.table2_comparison(_pairs_frame())
+    assert comparison[["main", "aux", "published_lambda_a", "agree"]].values.tolist() == [
+        ["s", "n", 0.1, True], ["s", "r", 0.1, True], ["d", "n", 0.01, False], ["d", "r", 0.1, False]]
+
+
+def test_figure5_and_algorithm1_evidence():
+    fig5 = pd.DataFrame([
+        {"model": "s", "n_tasks": 1, "task": "s", "higher_is_better": True, "clean": 0.3, "single_attack": 0.10, "multi_attack": 0.10},
+        {"model": "sd", "n_tasks": 2, "task": "s", "higher_is_better": True, "clean": 0.2, "single_attack": 0.12, "multi_attack": 0.09},
+        {"model": "d", "n_tasks": 1, "task": "d", "higher_is_better": False, "clean": 0.5, "single_attack": 0.9, "multi_attack": 0.9},
+        {"model": "sd", "n_tasks": 2, "task": "d", "higher_is_better": False, "clean": 0.4, "single_attack": 0.8, "multi_attack": 0.7},
+    ])
+    evidence = E.figure5_evidence(fig5)
+    assert list(evidence.checks.values()) == [True, False, True, True]
+    alg1 = pd.DataFrame([
+        {"main": "s", "aux": "d", "training": "standard", "higher_is_better": True, "clean": 0.3, "pgd": 0.1},
+        {"main": "s", "aux": "d", "training": "adversarial single-task", "higher_is_better": True, "clean": 0.25, "pgd": 0.2},
+        {"main": "s", "aux": "d", "training": "adversarial multi-task", "higher_is_better": True, "clean": 0.26, "pgd": 0.22},
+    ])
+    assert list(E.algorithm1_evidence(alg1).checks.values()) == [True, True]
+
+
+def test_theory_curves_agree_with_the_closed_form():
+    settings = E.RobustnessSettings.for_profile("smoke")
+    curves = E.theory_curves(settings, seed=0)
+    assert len(curves) == len(settings.theory_correlations) * 11
+    independent = curves[curves.rho == 0]
+    np.testing.assert_allclose(independent.closed_form, 1 / np.sqrt(independent.M))
+    assert all(E.theory_evidence(curves).checks.values())
+
+
+def test_one_tiny_training_run_is_deterministic(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPER_MTL_CACHE", str(tmp_path))
+    settings = E.RobustnessSettings.for_profile("smoke")
+    config = E._config(settings, "sd", {"s": 1.0, "d": 0.1}, ["s", "sd"], 0, torch.device("cpu"))
+    a, b = E.train_and_measure(config), E.train_and_measure(config)
+    assert [e["attack"] for e in a["attacks"]] == ["s", "sd"]
+    assert a["grad_norm"] == b["grad_norm"]
+    pd.testing.assert_frame_equal(a["attacks"][1]["table"], b["attacks"][1]["table"])
+    table = a["attacks"][1]["table"].set_index("task")
+    assert list(table.index) == ["s", "d"] and table.loc["s", "higher_is_better"] and not table.loc["d", "higher_is_better"]
