@@ -1,0 +1,1035 @@
+"""Experiments of notebook 04: Maninis, Radosavovic & Kokkinos, "Attentive single-tasking of multiple tasks".
+
+Every table row of the paper is one configuration of :func:`~paper_mtl.models.task_conditioned.build_single_tasking`
+(a *variant*: which SE modules / adapters are per task, whether the adversarial discriminator trains with it),
+trained on procedural scenes that stand in for the paper's datasets:
+
+========== ======== ================================================ =========================================
+dataset    family   tasks (table columns)                            stands in for
+========== ======== ================================================ =========================================
+``pascal`` indoor   edge, seg (11 classes), parts (8), norm, sal     PASCAL-Context with distilled normals/sal
+``nyud``   indoor   edge, seg (11 classes), norm, depth (metres)     NYUD-v2
+``fsv``    street   seg (3 classes), albedo, depth (disparity 1/z)   FSV (Free Supervision from Video games)
+========== ======== ================================================ =========================================
+
+Losses and weights follow Appendix D: edges class-balanced binary cross-entropy (positives 0.95, negatives 0.05)
+x50, segmentation cross-entropy x1, parts cross-entropy x2 (images without any object part are ignored, like
+PASCAL images without people), normals L1 on unit vectors x10, saliency class-balanced BCE x5, depth L1 plus L1
+of its Sobel gradients x1 (the loss of Eigen & Fergus), albedo L1 x10. Training, from scratch: SGD with momentum
+0.9 and weight decay 1e-4, one forward pass and one optimiser step per task per mini-batch
+(:class:`SingleTaskSteps`) with the shared layers' learning rate divided by T, the learning rate divided by 10 at
+75% of training (the paper's poly schedule is not in the shared loop), Eq. 5 with w_d = 0.1 for adversarial rows
+(the discriminator at the task layers' learning rate). Metrics: edges an ODS F-measure with a one-pixel tolerance
+(:class:`EdgeF`), mIoU over the dataset (background included), mean angular error of normals, saliency max
+F-measure (beta^2 = 0.3), depth RMSE per image then averaged, albedo mean absolute error. Δm is
+:func:`paper_mtl.metrics.delta_m` (Eq. 4 printed as a drop: positive = worse than single-tasking) against the
+single-task networks with the same backbone and decoder.
+
+Functions return DataFrames and numbers; figures are drawn by :mod:`paper_mtl.plots.single_tasking`. Training
+runs go through :func:`paper_mtl.sweep.run_sweep` (one cache for all tables, so a row shared by several tables
+trains once).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from scipy.stats import spearmanr
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from sklearn.metrics import silhouette_score
+from torch import Tensor
+from torchvision.ops import SqueezeExcitation
+
+from paper_mtl import published
+from paper_mtl.complexity import complexity
+from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.data.scenes import classes as scene_classes
+from paper_mtl.data.scenes import part_classes, render
+from paper_mtl.metrics import Metric, PerImageRMSE, delta_m
+from paper_mtl.models.se_resnet import BACKBONES, TaskSwitch
+from paper_mtl.models.task_conditioned import MOBILENET, TaskConditionedNet, build_single_tasking
+from paper_mtl.profiles import check_choice, check_profile, resolve_device
+from paper_mtl.reporting import NOT_TESTABLE, verdict
+from paper_mtl.sweep import run_sweep
+from paper_mtl.tasks import Task, get_task, loss_map, register
+from paper_mtl.training import evaluate, fit, seed_everything
+from paper_mtl.weighting.base import Strategy, WeightedSum
+from paper_mtl.weighting.discriminator import AdversarialGradients, SingleTaskSteps
+
+# ----------------------------------------------------------------------------------------------------------
+# Tasks of Appendix D
+# ----------------------------------------------------------------------------------------------------------
+
+
+class EdgeF(Metric):
+    """Optimal-dataset-scale F-measure of binary edges with a localisation tolerance (the BSDS "odsF").
+
+    At each of ``thresholds`` probabilities, a predicted edge pixel is a true positive when a ground-truth edge
+    lies within ``tolerance`` pixels (Chebyshev distance), and a ground-truth edge pixel is recalled when a
+    predicted edge lies within ``tolerance``; precision and recall are pooled over the dataset and the best F
+    over thresholds is returned. The BSDS benchmark additionally thins the predictions and matches pixels one to
+    one within maxDist (0.0075 of the image diagonal for PASCAL, 0.011 for NYUD, i.e. below one pixel at our
+    image sizes); ours uses neither, so it is more lenient to thick edges.
+    """
+
+    name = "odsf"
+    higher_is_better = True
+
+    def __init__(self, tolerance: int = 1, thresholds: int = 99) -> None:
+        if tolerance < 0 or thresholds < 1:
+            raise ValueError(f"tolerance must be >= 0 and thresholds >= 1, got {tolerance}, {thresholds}")
+        self.tolerance = tolerance
+        self.thresholds = torch.linspace(0, 1, thresholds + 2)[1:-1]
+        self.hits_precision = torch.zeros(thresholds, dtype=torch.float64)
+        self.predicted = torch.zeros(thresholds, dtype=torch.float64)
+        self.hits_recall = torch.zeros(thresholds, dtype=torch.float64)
+        self.positives = 0.0
+
+    def _near(self, x: Tensor) -> Tensor:
+        r = self.tolerance
+        return (F.max_pool2d(x.float(), 2 * r + 1, 1, r) if r else x.float()) > 0
+
+    def update(self, pred: Tensor, target: Tensor) -> None:
+        n, h, w = pred.shape[0], pred.shape[-2], pred.shape[-1]
+        prob = torch.sigmoid(pred.float()).reshape(n, 1, h, w)
+        target = target.reshape(n, 1, h, w)
+        valid = target >= 0
+        truth = (target > 0.5) & valid
+        truth_near = self._near(truth)
+        thresholds = self.thresholds.to(prob.device)
+        for start in range(0, len(thresholds), 25):
+            chunk = thresholds[start:start + 25]
+            index = slice(start, start + len(chunk))
+            above = (prob >= chunk.view(1, -1, 1, 1)) & valid
+            self.hits_precision[index] += (above & truth_near).sum((0, 2, 3)).double().cpu()
+            self.predicted[index] += above.sum((0, 2, 3)).double().cpu()
+            self.hits_recall[index] += (truth & self._near(above)).sum((0, 2, 3)).double().cpu()
+        self.positives += float(truth.sum())
+
+    def compute(self) -> float:
+        precision = self.hits_precision / self.predicted.clamp_min(1e-12)
+        recall = self.hits_recall / max(self.positives, 1e-12)
+        return float((2 * precision * recall / (precision + recall).clamp_min(1e-12)).max())
+
+
+@dataclass(frozen=True)
+class EdgeTask(Task):
+    """Binary edges: class-balanced BCE, scored by :class:`EdgeF` with ``tolerance`` pixels."""
+
+    tolerance: int = 1
+
+    def new_metric(self) -> Metric:
+        return EdgeF(self.tolerance)
+
+
+@dataclass(frozen=True)
+class UnitNormalTask(Task):
+    """Surface normals: L1 between the unit-normalised prediction and the unit target (Appendix D)."""
+
+    def loss_map(self, pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        return loss_map("masked_l1", F.normalize(pred.float(), dim=1), target)
+
+
+_SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8.0
+
+
+def sobel(x: Tensor) -> Tensor:
+    """Horizontal and vertical Sobel derivatives of a one-channel map (N, 1, H, W) -> (N, 2, H, W)."""
+    kernel = torch.stack([_SOBEL, _SOBEL.T]).unsqueeze(1).to(x)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel)
+
+
+@dataclass(frozen=True)
+class GradientDepthTask(Task):
+    """Depth: per-pixel L1 plus the L1 between the Sobel gradients of prediction and target (Eigen & Fergus),
+    over valid (positive) target pixels; scored by RMSE per image, averaged over images."""
+
+    def loss_map(self, pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        pred, target = pred.float(), target.float()
+        valid = target > 0
+        inner = -F.max_pool2d(-valid.float(), 3, 1, 1) > 0
+        gradient = (sobel(pred) - sobel(target)).abs().sum(1, keepdim=True)
+        values = (pred - target).abs() + torch.where(inner, gradient, torch.zeros_like(gradient))
+        return values[:, 0], valid[:, 0]
+
+    def new_metric(self) -> Metric:
+        return PerImageRMSE()
+
+
+EDGE = register(EdgeTask("edge", 1, "balanced_bce", "odsf", True))
+UNIT_NORMAL = register(UnitNormalTask("normal_unit", 3, "masked_l1", "angle", False))
+GRADIENT_DEPTH = register(GradientDepthTask("depth_gradient", 1, "masked_l1", "rmse", False))
+
+LOSS_WEIGHTS: dict[str, float] = {"edge": 50.0, "seg": 1.0, "parts": 2.0, "norm": 10.0, "sal": 5.0, "depth": 1.0,
+                                  "albedo": 10.0}
+"""w_t of Eq. 5 per table column (Appendix D)."""
+HIGHER_IS_BETTER: dict[str, bool] = {"edge": True, "seg": True, "parts": True, "norm": False, "sal": True,
+                                     "depth": False, "albedo": False}
+PERCENT = ("edge", "seg", "parts", "sal")
+"""Columns the paper prints in percent (F-measures and mIoU); ours are multiplied by 100 to match."""
+FSV_CLASSES: dict[str, tuple[str, ...]] = {
+    "background": ("building", "sky", "vegetation"),
+    "ground": ("road", "sidewalk"),
+    "object": ("car", "truck", "pole", "person"),
+}
+"""The three segmentation classes of the FSV stand-in, as groups of the street scenes' classes."""
+EDGE_THRESHOLD = 0.5
+"""Binary edges are the scenes' occlusion/crease edge map above this value."""
+
+# ----------------------------------------------------------------------------------------------------------
+# Datasets
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SceneDataset:
+    """A procedural stand-in for one of the paper's datasets: scene ``family``, its tasks, and a seed offset."""
+
+    name: str
+    family: str
+    tasks: tuple[str, ...]
+    seed_offset: int
+
+
+DATASETS: dict[str, SceneDataset] = {
+    "pascal": SceneDataset("pascal", "indoor", ("edge", "seg", "parts", "norm", "sal"), 0),
+    "nyud": SceneDataset("nyud", "indoor", ("edge", "seg", "norm", "depth"), 1),
+    "fsv": SceneDataset("fsv", "street", ("seg", "albedo", "depth"), 2),
+}
+
+
+def dataset_tasks(name: str) -> dict[str, Task]:
+    """The tasks of dataset ``name``, keyed by their table column."""
+    check_choice("dataset", name, DATASETS)
+    spec = DATASETS[name]
+    seg_classes = len(FSV_CLASSES) if name == "fsv" else len(scene_classes(spec.family))
+    every = {
+        "edge": EDGE,
+        "seg": get_task("segment_semantic", classes=seg_classes),
+        "parts": get_task("parts", classes=len(part_classes(spec.family))),
+        "norm": UNIT_NORMAL,
+        "sal": get_task("saliency", channels=1, loss="balanced_bce", metric="max_f"),
+        "depth": GRADIENT_DEPTH,
+        "albedo": get_task("albedo"),
+    }
+    return {t: every[t] for t in spec.tasks}
+
+
+def scene_targets(name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Table-column targets of dataset ``name`` from the scene renderer's label arrays."""
+    spec = DATASETS[name]
+    seg = arrays["segment_semantic"]
+    if name == "fsv":
+        names = scene_classes(spec.family)
+        lookup = np.zeros(len(names), dtype=np.int64)
+        for label, group in enumerate(FSV_CLASSES.values()):
+            lookup[[names.index(c) for c in group]] = label
+        seg = lookup[seg]
+    parts = arrays["parts"].copy()
+    parts[(parts == 0).all(axis=(1, 2))] = -1
+    depth = arrays["depth_zbuffer"]
+    every = {
+        "edge": (arrays["edge_occlusion"] > EDGE_THRESHOLD).astype(np.float32),
+        "seg": seg,
+        "parts": parts,
+        "norm": arrays["normal"],
+        "sal": arrays["saliency"],
+        "depth": (1.0 / depth).astype(np.float32) if name == "fsv" else depth,
+        "albedo": arrays["albedo"],
+    }
+    return {t: every[t] for t in spec.tasks}
+
+
+@lru_cache(maxsize=3)
+def scene_data(
+    name: str, train_size: int, val_size: int, image_size: int, seed: int, device: str = "cpu",
+) -> tuple[MultiTaskData, MultiTaskData]:
+    """Train and validation splits of dataset ``name`` (on the CPU; rendered on ``device`` when it is CUDA).
+
+    The scenes depend on ``(seed, dataset)`` only: train scene i and validation scene i are the same for every
+    split size.
+    """
+    check_choice("dataset", name, DATASETS)
+    spec = DATASETS[name]
+    data_seed = 3 * seed + spec.seed_offset
+    where = device if device.startswith("cuda") else None
+    train = render(train_size, image_size, spec.family, seed=data_seed, device=where)
+    val = render(val_size, image_size, spec.family, seed=data_seed + 10_000, device=where)
+    return tuple(  # type: ignore[return-value]
+        MultiTaskData(torch.from_numpy(a["rgb"]), {k: torch.from_numpy(v) for k, v in scene_targets(name, a).items()},
+                      {"dataset": name, "family": spec.family, "seed": data_seed})
+        for a in (train, val)
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Variants (table rows), profiles, tables
+# ----------------------------------------------------------------------------------------------------------
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "single_plain": dict(se_encoder="none", se_decoder="none", adapters="none", adversarial=False),
+    "single": dict(se_encoder="shared", se_decoder="none", adapters="none", adversarial=False),
+    "multi_plain": dict(se_encoder="none", se_decoder="none", adapters="none", adversarial=False),
+    "multi": dict(se_encoder="shared", se_decoder="none", adapters="none", adversarial=False),
+    "adv": dict(se_encoder="shared", se_decoder="none", adapters="none", adversarial=True),
+    "ra": dict(se_encoder="shared", se_decoder="none", adapters="block", adversarial=False),
+    "se_dec": dict(se_encoder="shared", se_decoder="task", adapters="none", adversarial=False),
+    "se": dict(se_encoder="task", se_decoder="task", adapters="none", adversarial=False),
+    "se_adv": dict(se_encoder="task", se_decoder="task", adapters="none", adversarial=True),
+    "se_ra_adv": dict(se_encoder="task", se_decoder="task", adapters="block", adversarial=True),
+}
+"""Each variant's network options; ``single*`` variants train one network per task."""
+SINGLE = ("single_plain", "single")
+LABELS: dict[str, str] = {
+    "single_plain": "single-task, no SE", "single": "single-task (ST)", "multi_plain": "multi-task, no SE",
+    "multi": "multi-task (MT)", "adv": "MT + adversarial (A)", "ra": "residual adapters (RA)",
+    "se_dec": "SE decoder only", "se": "SE encoder + decoder", "se_adv": "SE + A (SEA)",
+    "se_ra_adv": "SE + RA + A",
+}
+RESNETS = ("R-26", "R-50", "R-101")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of one profile. ``layers`` gives each named backbone's blocks per stage (small stand-ins)."""
+
+    image_size: int
+    train_size: int
+    val_size: int
+    epochs: int
+    batch_size: int
+    lr: float
+    width: float
+    mobilenet_width: float
+    decoder_width: int
+    uber_width: int
+    stem_stride: int
+    rates: tuple[int, ...]
+    layers: dict[str, tuple[int, ...]]
+    tables: tuple[str, ...]
+    figure5_variants: tuple[str, ...]
+    probe_images: int = 32
+    shown_images: int = 3
+    tsne_levels: int = 5
+
+
+ALL_TABLES = ("3a", "3b", "3c", "3d", "3e", "4a", "4b", "5a", "5b", "6a", "6b", "6c", "7")
+FIGURE5_VARIANTS = ("single", "multi", "adv", "se_dec", "se", "se_adv", "se_ra_adv")
+SETTINGS: dict[str, Settings] = {
+    "smoke": Settings(
+        image_size=16, train_size=8, val_size=8, epochs=1, batch_size=4, lr=0.05, width=1 / 16,
+        mobilenet_width=0.25, decoder_width=8, uber_width=4, stem_stride=2, rates=(1, 2, 3),
+        layers={"R-26": (1, 1, 1, 1), "R-50": (1, 2, 2, 1), "R-101": (1, 2, 4, 1)},
+        tables=("3a", "3b", "3c", "3d", "4a"), figure5_variants=FIGURE5_VARIANTS[:-1], probe_images=6,
+        shown_images=2, tsne_levels=3,
+    ),
+    "quick": Settings(
+        image_size=32, train_size=256, val_size=96, epochs=6, batch_size=8, lr=0.05, width=1 / 8,
+        mobilenet_width=0.25, decoder_width=16, uber_width=8, stem_stride=2, rates=(1, 2, 3),
+        layers={"R-26": (1, 1, 1, 1), "R-50": (1, 2, 2, 1), "R-101": (1, 2, 4, 1)},
+        tables=("3d", "4a"), figure5_variants=("single", "multi", "adv", "se", "se_adv"),
+    ),
+    "paper": Settings(
+        image_size=64, train_size=1280, val_size=320, epochs=3, batch_size=32, lr=0.05, width=1 / 4,
+        mobilenet_width=0.5, decoder_width=64, uber_width=16, stem_stride=2, rates=(2, 4, 6),
+        layers=dict(BACKBONES), tables=ALL_TABLES, figure5_variants=FIGURE5_VARIANTS,
+    ),
+}
+"""Per-profile sizes. ``smoke`` trains Tables 3(a)-(d) and 4(a) for a few steps (every code path, meaningless
+numbers); ``quick`` trains Tables 3(d) and 4(a) long enough for the effects to show, with small stand-ins of the
+backbones (R-26: 4 bottlenecks, R-50: 6); ``paper`` trains every table with the paper's block counts (8, 16 and 33
+bottlenecks)."""
+
+
+def settings_for(profile: str) -> Settings:
+    """The :class:`Settings` of ``profile`` (``smoke``, ``quick`` or ``paper``)."""
+    return SETTINGS[check_profile(profile)]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One paper table: its dataset, its rows as (backbone, decoder, variant), the transcription's name."""
+
+    dataset: str
+    rows: tuple[tuple[str, str, str], ...]
+    published: str
+    title: str
+
+
+def _rows(backbones: Sequence[str], variants: Sequence[str], decoder: str = "deeplab") -> tuple[tuple[str, str, str], ...]:
+    return tuple((b, decoder, v) for b in backbones for v in variants)
+
+
+SEA = ("single", "multi", "se_adv")
+TABLES: dict[str, TableSpec] = {
+    "3a": TableSpec("pascal", _rows(["R-26"], ["single_plain", "single", "multi_plain", "multi"]),
+                    "04_table3a_baselines", "Table 3(a): SE backbone baselines (PASCAL)"),
+    "3b": TableSpec("pascal", _rows(["R-26"], ["single", "multi", "ra", "se"]), "04_table3b_modulation",
+                    "Table 3(b): SE vs residual adapters (PASCAL)"),
+    "3c": TableSpec("pascal", _rows(["R-26"], ["single", "multi", "se_dec", "se"]), "04_table3c_se_placement",
+                    "Table 3(c): SE in the decoder vs encoder and decoder (PASCAL)"),
+    "3d": TableSpec("pascal", _rows(["R-26"], ["single", "multi", "adv", "se", "se_adv"]), "04_table3d_adversarial",
+                    "Table 3(d): adversarial training with and without SE (PASCAL)"),
+    "3e": TableSpec("pascal", _rows(RESNETS, SEA), "04_table3e_backbones", "Table 3(e): backbones (PASCAL)"),
+    "4a": TableSpec("nyud", _rows(["R-50"], SEA), "04_table4a_nyud", "Table 4(a): NYUD"),
+    "4b": TableSpec("fsv", _rows(["R-50"], SEA), "04_table4b_fsv", "Table 4(b): FSV"),
+    "5a": TableSpec("nyud", _rows(RESNETS, SEA), "04_table5a_nyud_backbones", "Table 5(a): NYUD backbones"),
+    "5b": TableSpec("fsv", _rows(RESNETS, SEA), "04_table5b_fsv_backbones", "Table 5(b): FSV backbones"),
+    "6a": TableSpec("pascal", _rows(["R-50"], SEA, "uber") + (("R-50", "deeplab", "se_adv"),),
+                    "04_table6a_ubernet_pascal", "Table 6(a): UberNet heads (PASCAL)"),
+    "6b": TableSpec("nyud", _rows(["R-50"], SEA, "uber") + (("R-50", "deeplab", "se_adv"),),
+                    "04_table6b_ubernet_nyud", "Table 6(b): UberNet heads (NYUD)"),
+    "6c": TableSpec("fsv", _rows(["R-50"], SEA, "uber") + (("R-50", "deeplab", "se_adv"),),
+                    "04_table6c_ubernet_fsv", "Table 6(c): UberNet heads (FSV)"),
+    "7": TableSpec("pascal", _rows([MOBILENET], ["single", "multi", "se_dec", "se"]), "04_table7_mobilenet",
+                   "Table 7: MobileNetV2 (PASCAL)"),
+}
+PROBED = {"pascal": "R-26", "nyud": "R-50"}
+"""Datasets whose MT and SEA rows are probed for Figures 1, 6, 7 (PASCAL, Table 3's R-26) and 8 (NYUD, Table 4's
+R-50)."""
+
+
+def printed_backbone(backbone: str, decoder: str) -> str:
+    """How the paper's tables name a (backbone, decoder) pair: ``R-50``, ``R-50-Uber``, ``MNet``."""
+    if backbone == MOBILENET:
+        return "MNet"
+    return f"{backbone}-Uber" if decoder == "uber" else backbone
+
+
+def row_configs(
+    settings: Settings, dataset: str, backbone: str, decoder: str, variant: str, seed: int, device: str,
+) -> list[dict[str, Any]]:
+    """The training configurations of one table row: one per task for single-task variants, else one."""
+    check_choice("dataset", dataset, DATASETS)
+    check_choice("variant", variant, VARIANTS)
+    tasks = list(DATASETS[dataset].tasks)
+    options = dict(VARIANTS[variant])
+    if decoder == "uber":
+        options["se_decoder"] = "none"
+    mobile = backbone == MOBILENET
+    base = {
+        "dataset": dataset, "backbone": backbone, "decoder": decoder, "variant": variant, **options,
+        "layers": None if mobile else list(settings.layers[backbone]),
+        "width": settings.mobilenet_width if mobile else settings.width,
+        "decoder_width": settings.decoder_width, "uber_width": settings.uber_width,
+        "stem_stride": settings.stem_stride, "rates": list(settings.rates), "image_size": settings.image_size,
+        "train_size": settings.train_size, "val_size": settings.val_size, "epochs": settings.epochs,
+        "batch_size": settings.batch_size, "lr": settings.lr, "seed": seed, "device": device,
+        "probes": _probed(dataset, backbone, decoder, variant),
+        "probe_images": settings.probe_images, "shown_images": settings.shown_images,
+        "tsne_levels": settings.tsne_levels,
+    }
+    if variant in SINGLE:
+        return [{**base, "tasks": [t]} for t in tasks]
+    return [{**base, "tasks": tasks}]
+
+
+def _probed(dataset: str, backbone: str, decoder: str, variant: str) -> bool:
+    return PROBED.get(dataset) == backbone and decoder == "deeplab" and variant in ("multi", "se_adv")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One training run (the sweep function)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def build_row_model(config: Mapping[str, Any], tasks: Mapping[str, Task]) -> TaskConditionedNet:
+    """The network of one configuration (see :func:`row_configs`)."""
+    return build_single_tasking(
+        tasks, config["backbone"], config["se_encoder"], config["se_decoder"], config["adapters"], config["decoder"],
+        config["width"], config["decoder_width"], config["uber_width"], config["stem_stride"], config["layers"],
+        config["rates"],
+    )
+
+
+def train_row(config: dict[str, Any]) -> dict[str, Any]:
+    """Train and evaluate one configuration; module-level so :func:`~paper_mtl.sweep.run_sweep` can cache it.
+
+    Returns validation ``metric`` and ``loss`` per task, ``params`` and ``multiply_adds`` (one inference call at
+    the training image size), the training ``history``, and for probed rows ``probes`` (see
+    :func:`probe_network`).
+    """
+    device = resolve_device(config["device"])
+    train, val = scene_data(config["dataset"], config["train_size"], config["val_size"], config["image_size"],
+                            config["seed"], str(device))
+    every = dataset_tasks(config["dataset"])
+    tasks = {t: every[t] for t in config["tasks"]}
+    seed_everything(config["seed"])
+    model = build_row_model(config, tasks)
+    weights = {t: LOSS_WEIGHTS[t] for t in tasks}
+    strategy: Strategy = AdversarialGradients(weights) if config["adversarial"] else WeightedSum(weights)
+    epochs = config["epochs"]
+    result = fit(
+        model, tasks, train.select_tasks(list(tasks)), strategy=strategy, epochs=epochs,
+        batch_size=config["batch_size"], optimizer="sgd", lr=config["lr"], momentum=0.9, weight_decay=1e-4,
+        lr_milestones=[max(1, math.ceil(0.75 * epochs))], param_groups=lambda m: m.param_groups(config["lr"]),
+        batch_plan=SingleTaskSteps(list(tasks)), seed=config["seed"], device=device, progress=False,
+    )
+    scores = evaluate(model, tasks, val.select_tasks(list(tasks)), batch_size=64, device=device)
+    size = config["image_size"]
+    out: dict[str, Any] = {
+        "metric": {t: 100.0 * v if t in PERCENT else v for t, v in scores["metric"].items()},
+        "loss": scores["loss"],
+        **complexity(model, (1, 3, size, size), list(tasks), device),
+        "history": result.history,
+    }
+    if config["probes"]:
+        out["probes"] = probe_network(model, val, tasks, config["probe_images"], config["shown_images"],
+                                      config["tsne_levels"], config["seed"])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Probes of a trained network (Figures 1, 6, 7, 8)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _spaced(items: Sequence[Any], count: int) -> list[Any]:
+    if len(items) <= count:
+        return list(items)
+    return [items[int(round(i))] for i in np.linspace(0, len(items) - 1, count)]
+
+
+@torch.no_grad()
+def se_gates(model: TaskConditionedNet, x: Tensor, levels: int) -> dict[str, dict[str, np.ndarray]]:
+    """Per-task SE gates at ``levels`` equally spaced per-task SE modules: ``{level: {task: (N, C) array}}``."""
+    switches = [(name, m) for name, m in model.named_modules()
+                if isinstance(m, TaskSwitch) and isinstance(next(iter(m.branches.values())), SqueezeExcitation)]
+    chosen = _spaced(switches, levels)
+    gates: dict[str, dict[str, np.ndarray]] = {name: {} for name, _ in chosen}
+    hooks = []
+    for name, switch in chosen:
+        for task, se in switch.branches.items():
+            def hook(module, args, output, name=name, task=task):
+                gates[name][task] = output.flatten(1).cpu().numpy()
+            hooks.append(se.scale_activation.register_forward_hook(hook))
+    try:
+        model.eval()
+        model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return gates
+
+
+@torch.no_grad()
+def layer_features(model: TaskConditionedNet, x: Tensor) -> dict[str, dict[str, Tensor]]:
+    """Each task's feature maps after every backbone stage and after the decoder: ``{layer: {task: (N,C,h,w)}}``."""
+    stages = model.encoder.stages if hasattr(model.encoder, "stages") else [model.encoder.low, model.encoder.high]
+    layers = {f"stage {i + 1}": m for i, m in enumerate(stages)}
+    layers["decoder"] = model.decoder
+    feats: dict[str, dict[str, Tensor]] = {name: {} for name in layers}
+    current: dict[str, str] = {}
+    hooks = []
+    for name, module in layers.items():
+        def hook(module, args, output, name=name):
+            feats[name][current["task"]] = output.detach().cpu()
+        hooks.append(module.register_forward_hook(hook))
+    try:
+        model.eval()
+        for task in model.tasks:
+            current["task"] = task
+            model(x, tasks=[task])
+    finally:
+        for h in hooks:
+            h.remove()
+    return feats
+
+
+def feature_similarity(feats: Mapping[str, Tensor]) -> float:
+    """Mean over task pairs and images of the cosine similarity of two tasks' flattened feature maps."""
+    tasks = list(feats)
+    if len(tasks) < 2:
+        return 1.0
+    sims = [F.cosine_similarity(feats[a].flatten(1), feats[b].flatten(1), dim=1).mean() for a, b in combinations(tasks, 2)]
+    return float(torch.stack(sims).mean())
+
+
+def shared_pca(feats: Mapping[str, Tensor], image: int = 0) -> np.ndarray:
+    """Fig. 1: one PCA basis across tasks of image ``image``'s features; first three components per task as RGB.
+
+    Returns (T, h, w, 3) in [0, 1] (each component min-max scaled over all tasks together)."""
+    maps = np.stack([f[image].numpy() for f in feats.values()])  # (T, C, h, w)
+    t, c, h, w = maps.shape
+    pixels = maps.transpose(0, 2, 3, 1).reshape(-1, c)
+    components = min(3, c, len(pixels))
+    projected = PCA(components, random_state=0).fit_transform(pixels)
+    projected = np.pad(projected, ((0, 0), (0, 3 - components)))
+    lo, hi = projected.min(0), projected.max(0)
+    return ((projected - lo) / np.where(hi > lo, hi - lo, 1.0)).reshape(t, h, w, 3)
+
+
+def probe_network(
+    model: TaskConditionedNet, val: MultiTaskData, tasks: Mapping[str, Task], probe_images: int, shown_images: int,
+    tsne_levels: int, seed: int,
+) -> dict[str, Any]:
+    """Numbers behind Figures 1, 6, 7 and 8 for a trained network, on the first validation images.
+
+    * ``tsne``: a DataFrame (level, depth, task, x, y) of a t-SNE per level of the per-task SE gates of the first
+      ``probe_images`` images, and ``separation``: per level, the silhouette score of those gates grouped by task
+      (higher = more task-specific); empty when the encoder has no per-task SE.
+    * ``similarity``: per layer, the mean cosine similarity of the tasks' feature maps; ``pca``: Fig. 1's RGB
+      images (layer -> (T, h, w, 3)) of the first image.
+    * ``predictions``: the first ``shown_images`` inputs, targets and predictions (Figs. 7-8).
+    """
+    device = next(model.parameters()).device
+    x = val.inputs[:probe_images].to(device).float()
+    out: dict[str, Any] = {"tsne": pd.DataFrame(columns=["level", "depth", "task", "x", "y"]),
+                           "separation": pd.DataFrame(columns=["level", "depth", "silhouette"])}
+    gates = se_gates(model, x, tsne_levels)
+    if gates:
+        rows, scores = [], []
+        for depth, (level, per_task) in enumerate(gates.items()):
+            names = list(per_task)
+            points = np.concatenate([per_task[t] for t in names])
+            labels = np.repeat(np.arange(len(names)), [len(per_task[t]) for t in names])
+            perplexity = max(2.0, min(15.0, (len(points) - 1) / 3))
+            embedded = TSNE(2, perplexity=perplexity, init="pca", max_iter=500, random_state=seed).fit_transform(points)
+            rows += [{"level": level, "depth": depth, "task": names[k], "x": float(p[0]), "y": float(p[1])}
+                     for p, k in zip(embedded, labels)]
+            scores.append({"level": level, "depth": depth, "silhouette": float(silhouette_score(points, labels))})
+        out["tsne"], out["separation"] = pd.DataFrame(rows), pd.DataFrame(scores)
+    feats = layer_features(model, x)
+    out["similarity"] = pd.DataFrame([{"layer": name, "depth": i, "similarity": feature_similarity(f)}
+                                      for i, (name, f) in enumerate(feats.items())])
+    out["pca"] = {name: shared_pca(f).round(3).tolist() for name, f in feats.items()}
+    model.eval()
+    with torch.no_grad():
+        preds = model(x[:shown_images])
+    out["predictions"] = {
+        "rgb": val.inputs[:shown_images].numpy().round(3).tolist(),
+        "target": {t: val.targets[t][:shown_images].float().numpy().round(3).tolist() for t in tasks},
+        "output": {t: display_prediction(tasks[t], p).round(3).tolist() for t, p in preds.items()},
+    }
+    return out
+
+
+def display_prediction(task: Task, pred: Tensor) -> np.ndarray:
+    """A prediction as shown in Figs. 7-8: labels for label tasks, probabilities for binary maps, unit normals."""
+    pred = pred.float().cpu()
+    if task.is_classification:
+        return pred.argmax(1).numpy().astype(np.float32)
+    if task.loss == "balanced_bce":
+        return torch.sigmoid(pred[:, 0]).numpy()
+    if task.channels == 3 and isinstance(task, UnitNormalTask):
+        return F.normalize(pred, dim=1).numpy()
+    return pred.numpy() if task.channels > 1 else pred[:, 0].numpy()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Tables
+# ----------------------------------------------------------------------------------------------------------
+
+SWEEP = "04_single_tasking"
+
+
+def _published_variant(row: pd.Series) -> str:
+    if "variant" in row and isinstance(row["variant"], str) and row["variant"]:
+        return row["variant"]
+    if int(row["num_tasks"]) == 1:
+        return "single"
+    return "se_adv" if str(row["sea"]) == "True" else "multi"
+
+
+def published_table(name: str) -> pd.DataFrame:
+    """A transcribed table with a ``variant`` column (derived from the SEA flag where not annotated)."""
+    df = published.load(name)
+    df["variant"] = [_published_variant(r) for _, r in df.iterrows()]
+    return df
+
+
+def run_rows(
+    rows: Sequence[tuple[str, str, str]], dataset: str, profile: str, seed: int = 0, device: str = "cpu",
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train (or load from the sweep cache) each (backbone, decoder, variant) row on ``dataset``.
+
+    Returns one row per table row: backbone, decoder, variant, T, the task metrics, ``delta_m`` against the
+    single-task row of the same backbone and decoder (trained too when not listed), params and multiply-adds
+    (the sum over the T networks for single-task rows), and ``probes`` (or None).
+    """
+    settings = settings_for(profile)
+    device = str(resolve_device(device))
+    wanted = list(dict.fromkeys(rows))
+    needed = wanted + [(b, d, "single") for b, d, _ in wanted if (b, d, "single") not in wanted]
+    needed = list(dict.fromkeys(needed))
+    configs = {row: row_configs(settings, dataset, *row, seed, device) for row in needed}
+    flat = [c for row in needed for c in configs[row]]
+    results = iter(run_sweep(train_row, flat, SWEEP, progress=progress))
+    measured: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in needed:
+        parts = [next(results) for _ in configs[row]]
+        metric = {k: v for p in parts for k, v in p["metric"].items()}
+        measured[row] = {
+            "metric": metric, "params": sum(p["params"] for p in parts),
+            "multiply_adds": sum(p["multiply_adds"] for p in parts), "probes": parts[0].get("probes"),
+        }
+    tasks = list(DATASETS[dataset].tasks)
+    records = []
+    for backbone, decoder, variant in wanted:
+        m = measured[(backbone, decoder, variant)]
+        base = measured[(backbone, decoder, "single")]["metric"]
+        records.append({
+            "backbone": backbone, "decoder": decoder, "variant": variant, "label": LABELS[variant],
+            "T": 1 if variant in SINGLE else len(tasks), **m["metric"],
+            "delta_m": delta_m(m["metric"], base, HIGHER_IS_BETTER), "params": m["params"],
+            "multiply_adds": m["multiply_adds"], "probes": m["probes"],
+        })
+    return pd.DataFrame(records)
+
+
+def run_table(name: str, profile: str, seed: int = 0, device: str = "cpu", progress: bool = True) -> pd.DataFrame:
+    """Paper table ``name`` (``"3a"`` ... ``"7"``): our rows beside the published ones.
+
+    Columns: backbone (as printed), variant, label, source (``paper`` / ``ours``), T, the task metrics, delta_m,
+    params and multiply_adds (ours only). Our Δm is recomputed from our metrics; the paper's is as printed. A
+    table the profile does not train (see :func:`profile_tables`) has the paper's rows only.
+    """
+    check_choice("table", name, TABLES)
+    spec = TABLES[name]
+    tasks = list(DATASETS[spec.dataset].tasks)
+    columns = ["backbone", "variant", "label", "source", "T", *tasks, "delta_m", "params", "multiply_adds"]
+    paper = published_table(spec.published).rename(columns={"num_tasks": "T"})
+    paper["source"] = "paper"
+    paper["label"] = paper["variant"].map(LABELS)
+    if name not in settings_for(profile).tables:
+        table = paper.reindex(columns=columns)
+    else:
+        ours = run_rows(spec.rows, spec.dataset, profile, seed, device, progress)
+        ours["backbone"] = [printed_backbone(b, d) for b, d in zip(ours["backbone"], ours["decoder"])]
+        ours["source"] = "ours"
+        frames = []
+        for _, mine in ours.iterrows():
+            frames.append(paper[(paper["backbone"] == mine["backbone"]) & (paper["variant"] == mine["variant"])])
+            frames.append(mine.to_frame().T)
+        table = pd.concat([f.reindex(columns=columns) for f in frames], ignore_index=True)
+    for col in [*tasks, "delta_m", "params", "multiply_adds"]:
+        table[col] = pd.to_numeric(table[col])
+    table["T"] = table["T"].astype(int)
+    return table
+
+
+def table_rows(table: pd.DataFrame, source: str = "ours") -> dict[tuple[str, str], pd.Series]:
+    """``{(backbone, variant): row}`` of one source of a :func:`run_table` result."""
+    part = table[table["source"] == source]
+    return {(r["backbone"], r["variant"]): r for _, r in part.iterrows()}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Figure 5: accuracy against parameters and multiply-adds
+# ----------------------------------------------------------------------------------------------------------
+
+
+def resources(profile: str, seed: int = 0, device: str = "cpu", progress: bool = True) -> pd.DataFrame:
+    """Fig. 5: Δm of every variant on PASCAL against its parameters and multiply-adds, per backbone.
+
+    The R-26 backbone contributes the profile's ``figure5_variants``; when the profile trains Table 3(e), R-50 and
+    R-101 contribute its rows (single-task, multi-task, SEA). Δm is measured against the single-task networks of the
+    deepest backbone trained (the paper uses R-101); ``delta_m_same`` against the same backbone's.
+    """
+    settings = settings_for(profile)
+    rows = list(_rows([PROBED["pascal"]], settings.figure5_variants))
+    if "3e" in settings.tables:
+        rows += [r for r in TABLES["3e"].rows if r[0] != PROBED["pascal"]]
+    df = run_rows(rows, "pascal", profile, seed, device, progress).drop(columns="probes")
+    deepest = df["backbone"].iloc[-1]
+    reference = df[(df["backbone"] == deepest) & (df["variant"] == "single")].iloc[0]
+    tasks = list(DATASETS["pascal"].tasks)
+    df["delta_m_same"] = df["delta_m"]
+    df["delta_m"] = [delta_m(r[tasks].to_dict(), reference[tasks].to_dict(), HIGHER_IS_BETTER) for _, r in df.iterrows()]
+    df["reference"] = f"{deepest} single-task"
+    return df
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Audit of the published Δm
+# ----------------------------------------------------------------------------------------------------------
+
+AUDITED = ("04_table3b_modulation", "04_table3c_se_placement", "04_table3d_adversarial", "04_table3e_backbones",
+           "04_table4a_nyud", "04_table4b_fsv", "04_table5a_nyud_backbones", "04_table5b_fsv_backbones",
+           "04_table6a_ubernet_pascal", "04_table6b_ubernet_nyud", "04_table6c_ubernet_fsv", "04_table7_mobilenet")
+
+
+def rounding_interval(text: str) -> tuple[float, float]:
+    """The interval of true values a printed number could have been rounded from: ``"14.90"`` -> [14.895, 14.905]."""
+    value = float(text)
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    half = 0.5 * 10.0**-decimals
+    return value - half, value + half
+
+
+def drop_interval(method: str, baseline: str, higher_is_better: bool) -> tuple[float, float]:
+    """Range of one task's relative drop (in %) over the rounding intervals of the two printed values."""
+    m_lo, m_hi = rounding_interval(method)
+    b_lo, b_hi = rounding_interval(baseline)
+    sign = -1.0 if higher_is_better else 1.0
+    corners = [sign * (m - b) / b * 100.0 for m in (m_lo, m_hi) for b in (b_lo, b_hi)]
+    return min(corners), max(corners)
+
+
+def delta_m_interval(
+    method: Mapping[str, str], baseline: Mapping[str, str], higher_is_better: Mapping[str, bool],
+) -> tuple[float, float]:
+    """Interval of Δm (Eq. 4 as a drop, %) consistent with printed, rounded ``method`` and ``baseline`` values.
+
+    Each task's drop is monotone in its two values, and tasks are independent, so the bounds are the means of
+    the per-task bounds (attained at corners of the rounding boxes)."""
+    bounds = [drop_interval(method[t], baseline[t], higher_is_better[t]) for t in method]
+    return float(np.mean([b[0] for b in bounds])), float(np.mean([b[1] for b in bounds]))
+
+
+def audit_published(names: Sequence[str] = AUDITED) -> pd.DataFrame:
+    """Recompute every printed Δm from the printed metrics of its table (Eq. 4, same-backbone baseline).
+
+    Columns: table, backbone, variant, printed (Δm as printed), recomputed (from the printed values), low/high (the
+    interval the rounding of the printed metrics allows), consistent (the printed Δm, itself rounded, meets the
+    interval), and ``matching_subset``: when inconsistent, the task subsets whose mean drop would be consistent.
+    Rows whose baseline cells were lost in the text are reported with ``consistent`` empty.
+    """
+    records = []
+    for name in names:
+        text = published.load(name, as_text=True)
+        text["variant"] = [_published_variant(r) for _, r in text.iterrows()]
+        tasks = [c for c in text.columns if c in HIGHER_IS_BETTER]
+        for _, row in text.iterrows():
+            if not row["delta_m"] or row["variant"] == "single":
+                continue
+            base_rows = text[(text["backbone"] == row["backbone"]) & (text["variant"] == "single")]
+            record = {"table": name.removeprefix("04_"), "backbone": row["backbone"], "variant": row["variant"],
+                      "printed": float(row["delta_m"])}
+            if base_rows.empty or any(not base_rows.iloc[0][t] for t in tasks):
+                records.append({**record, "recomputed": np.nan, "low": np.nan, "high": np.nan, "consistent": None,
+                                "matching_subset": "baseline lost in the text"})
+                continue
+            base = base_rows.iloc[0]
+            method = {t: row[t] for t in tasks}
+            baseline = {t: base[t] for t in tasks}
+            low, high = delta_m_interval(method, baseline, HIGHER_IS_BETTER)
+            p_lo, p_hi = rounding_interval(row["delta_m"])
+            consistent = p_hi >= low and p_lo <= high
+            subsets = ""
+            if not consistent:
+                found = []
+                for k in range(1, len(tasks)):
+                    for subset in combinations(tasks, k):
+                        s_lo, s_hi = delta_m_interval({t: method[t] for t in subset}, baseline, HIGHER_IS_BETTER)
+                        if p_hi >= s_lo and p_lo <= s_hi:
+                            found.append("+".join(subset))
+                subsets = "; ".join(found) if found else "none"
+            recomputed = delta_m({t: float(v) for t, v in method.items()}, {t: float(v) for t, v in baseline.items()},
+                                 HIGHER_IS_BETTER)
+            records.append({**record, "recomputed": recomputed, "low": low, "high": high, "consistent": consistent,
+                            "matching_subset": subsets})
+    return pd.DataFrame(records)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Claims: checks computed from the tables
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """A claim's evidence: the paper's numbers, ours, and the boolean checks its verdict is computed from."""
+
+    published: str
+    ours: str
+    checks: dict[str, bool]
+
+    @property
+    def verdict(self) -> str:
+        """:func:`paper_mtl.reporting.verdict` of the checks, or ``NOT_TESTABLE`` when nothing was measured."""
+        return verdict(self.checks) if self.checks else NOT_TESTABLE
+
+
+def _fmt(values: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:+.2f}" for k, v in values.items()) if values else "-"
+
+
+def _not_run(names: Sequence[str], profile: str) -> str:
+    return f"Table(s) {', '.join(names)} not trained at profile {profile!r} (paper profile only)" if names else ""
+
+
+def _ours_text(values: Mapping[str, float], skipped: Sequence[str], profile: str, what: str = "Δm (% drop)") -> str:
+    parts = [f"{what}: {_fmt(values)}"] if values else []
+    return "; ".join(parts + ([_not_run(skipped, profile)] if skipped else []))
+
+
+def row_delta(table: pd.DataFrame, source: str, backbone: str, variant: str, reference: str | None = None) -> float:
+    """Δm of a row of a :func:`run_table` result: as listed, or recomputed against the ``reference`` variant's row
+    (same backbone and source) over the task columns both have; NaN when a row or value is missing."""
+    rows = table_rows(table, source)
+    if (backbone, variant) not in rows or (reference is not None and (backbone, reference) not in rows):
+        return float("nan")
+    row = rows[(backbone, variant)]
+    if reference is None:
+        return float(row["delta_m"])
+    base = rows[(backbone, reference)]
+    tasks = [t for t in HIGHER_IS_BETTER if t in row and not pd.isna(row[t]) and not pd.isna(base[t])]
+    if not tasks:
+        return float("nan")
+    return delta_m({t: float(row[t]) for t in tasks}, {t: float(base[t]) for t in tasks}, HIGHER_IS_BETTER)
+
+
+def compare_variants(tables: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[str, str]], profile: str) -> ClaimCheck:
+    """For each (better, worse) pair of variants and each backbone of each table: is Δm(better) < Δm(worse)?
+
+    ``published`` / ``ours`` list the Δm of the variants involved (the paper's as printed)."""
+    variants = list(dict.fromkeys(v for pair in pairs for v in pair))
+    checks: dict[str, bool] = {}
+    ours: dict[str, float] = {}
+    paper: dict[str, float] = {}
+    skipped = [name for name, t in tables.items() if not (t["source"] == "ours").any()]
+    for name, table in tables.items():
+        for source, values in (("paper", paper), ("ours", ours)):
+            for backbone in dict.fromkeys(table.loc[table["source"] == source, "backbone"]):
+                found = {v: row_delta(table, source, backbone, v) for v in variants}
+                values.update({f"{name} {backbone} {v}": d for v, d in found.items() if not math.isnan(d)})
+                if source == "ours":
+                    for better, worse in pairs:
+                        if not (math.isnan(found[better]) or math.isnan(found[worse])):
+                            checks[f"{name} {backbone}: Δm {better} < Δm {worse}"] = found[better] < found[worse]
+    return ClaimCheck(f"Δm (% drop): {_fmt(paper)}", _ours_text(ours, skipped, profile), checks)
+
+
+def se_backbone_gain(table: pd.DataFrame, profile: str) -> ClaimCheck:
+    """Table 3(a): Δm of the SE-ResNet rows against the plain-ResNet rows with the same number of tasks (< 0 = SE
+    helps), recomputed from the metrics for the paper (it prints none) and for us."""
+    checks, texts = {}, {}
+    for source in ("paper", "ours"):
+        values = {f"{v} vs {v}_plain": row_delta(table, source, "R-26", v, f"{v}_plain") for v in ("single", "multi")}
+        texts[source] = {k: v for k, v in values.items() if not math.isnan(v)}
+        if source == "ours":
+            checks.update({f"Δm {k} < 0": v < 0 for k, v in texts[source].items()})
+    skipped = [] if texts["ours"] else ["3a"]
+    return ClaimCheck(f"Δm of SE-bb (% drop, recomputed): {_fmt(texts['paper'])}",
+                      _ours_text(texts["ours"], skipped, profile, "Δm of SE-bb (% drop)"), checks)
+
+
+def multitask_drop(tables: Mapping[str, pd.DataFrame], profile: str) -> ClaimCheck:
+    """Plain multi-tasking is worse than single-tasking: Δm(multi) > 0 for every table and backbone measured."""
+    checks, ours, paper = {}, {}, {}
+    skipped = [name for name, t in tables.items() if not (t["source"] == "ours").any()]
+    for name, table in tables.items():
+        for source, values in (("paper", paper), ("ours", ours)):
+            for (backbone, variant), row in table_rows(table, source).items():
+                if variant in ("multi", "multi_plain") and not pd.isna(row["delta_m"]):
+                    values[f"{name} {backbone} {variant}"] = float(row["delta_m"])
+    checks = {f"{k}: Δm > 0": v > 0 for k, v in ours.items()}
+    return ClaimCheck(f"MT Δm (% drop): {_fmt(paper)}", _ours_text(ours, skipped, profile, "MT Δm (% drop)"), checks)
+
+
+def inference_cost(table: pd.DataFrame, pairs: Sequence[tuple[str, str]] = (("adv", "multi"), ("se_adv", "se"))) -> ClaimCheck:
+    """The discriminator is used only in training: the same parameters and multiply-adds with and without it."""
+    rows = table_rows(table)
+    checks, ours = {}, []
+    for b in dict.fromkeys(b for b, _ in rows):
+        for with_d, without in pairs:
+            if (b, with_d) in rows and (b, without) in rows:
+                a, c = rows[(b, with_d)], rows[(b, without)]
+                checks[f"{b}: params {with_d} == {without}"] = a["params"] == c["params"]
+                checks[f"{b}: multiply-adds {with_d} == {without}"] = a["multiply_adds"] == c["multiply_adds"]
+                ours.append(f"{b} {with_d}: {int(a['params'])} params, {int(a['multiply_adds'])} multiply-adds; "
+                            f"{without}: {int(c['params'])}, {int(c['multiply_adds'])}")
+    return ClaimCheck("the discriminator is used only during training: no extra parameters or computation",
+                      "; ".join(ours), checks)
+
+
+def resource_tradeoff(df: pd.DataFrame) -> ClaimCheck:
+    """Fig. 5's costs per backbone: multiply-adds grow from MT to SE in the decoder (when trained) to SE in the
+    encoder (T full passes); per-task SE adds few parameters; the T single-task networks have more parameters."""
+    checks, ours = {}, []
+    for b, part in df.groupby("backbone", sort=False):
+        r = {v: row for v, row in zip(part["variant"], part.to_dict("records"))}
+        se = "se" if "se" in r else "se_adv"  # the same network; the discriminator only trains it differently
+        order = [v for v in ("multi", "se_dec", se) if v in r]
+        macs = {v: r[v]["multiply_adds"] for v in order}
+        extra = r[se]["params"] / r["multi"]["params"] - 1
+        checks[f"{b}: multiply-adds {' < '.join(order)}"] = all(macs[a] < macs[c] for a, c in zip(order, order[1:]))
+        checks[f"{b}: per-task SE adds < 25% parameters"] = extra < 0.25
+        checks[f"{b}: single-task networks have more parameters than SE"] = r["single"]["params"] > r[se]["params"]
+        ours.append(f"{b}: multiply-adds " + "/".join(order) + " = " + "/".join(f"{macs[v]:.3g}" for v in order)
+                    + f", single-task {r['single']['multiply_adds']:.3g}; SE adds {100 * extra:.1f}% parameters; "
+                    f"single-task/SE parameters = {r['single']['params'] / r[se]['params']:.2f}")
+    return ClaimCheck("SE in the decoder costs little, in the encoder T passes; modulation adds few parameters "
+                      "(RA: 12.3% per task); single-tasking needs T networks", "; ".join(ours), checks)
+
+
+def depth_trend(df: pd.DataFrame, value: str, increasing: bool, published: str) -> ClaimCheck:
+    """Does ``value`` grow (``increasing``) or shrink with ``depth``: sign of Spearman's ρ and last vs first level."""
+    if len(df) < 2:
+        return ClaimCheck(published, f"fewer than two levels of {value}", {})
+    rho = float(spearmanr(df["depth"], df[value]).statistic)
+    first, last = float(df[value].iloc[0]), float(df[value].iloc[-1])
+    sign = 1 if increasing else -1
+    word = ">" if increasing else "<"
+    checks = {f"Spearman ρ(depth, {value}) {word} 0": sign * rho > 0, f"{value}: last level {word} first": sign * (last - first) > 0}
+    return ClaimCheck(published, f"{value} by depth: " + ", ".join(f"{v:.3f}" for v in df[value]) + f" (ρ {rho:+.2f})",
+                      checks)
+
+
+def qualitative_gap(frames: Mapping[str, pd.DataFrame]) -> ClaimCheck:
+    """Figs. 7-8 show the MT baseline worse than SEA: is Δm(se_adv) < Δm(multi) on each probed dataset?"""
+    ours = {f"{d} {v}": float(f.loc[f["variant"] == v, "delta_m"].iloc[0]) for d, f in frames.items()
+            for v in ("multi", "se_adv")}
+    checks = {f"{d}: Δm se_adv < Δm multi": ours[f"{d} se_adv"] < ours[f"{d} multi"] for d in frames}
+    return ClaimCheck("qualitatively worse MT predictions (edge features in saliency, noisy normals, blurry depth)",
+                      f"Δm (% drop): {_fmt(ours)}", checks)
+
+
+def audit_claim(audit: pd.DataFrame) -> ClaimCheck:
+    """Every auditable printed Δm lies in the interval the rounding of its table's printed metrics allows."""
+    rows = audit[audit["consistent"].notna()]
+    checks = {f"{r['table']} {r['backbone']} {r['variant']}": bool(r["consistent"]) for _, r in rows.iterrows()}
+    bad = rows[rows["consistent"] == False]  # noqa: E712
+    lost = audit[audit["consistent"].isna()]
+    ours = (f"{len(rows) - len(bad)} of {len(rows)} auditable printed Δm consistent; outside: "
+            + "; ".join(f"{r['table']} {r['backbone']} {r['variant']} printed {r['printed']:.2f}, recomputed "
+                        f"{r['recomputed']:.2f} [{r['low']:.2f}, {r['high']:.2f}] (fits tasks {r['matching_subset']})"
+                        for _, r in bad.iterrows())
+            + f"; {len(lost)} rows not auditable (baseline cells lost in the text)")
+    return ClaimCheck("Δm as printed in Tables 3-7", ours, checks)
+
+
+def probes_of(table: pd.DataFrame, variant: str) -> dict[str, Any]:
+    """The probes of our ``variant`` row of a :func:`run_rows` result."""
+    row = table[table["variant"] == variant]
+    if row.empty or row.iloc[0]["probes"] is None:
+        raise ValueError(f"no probes for variant {variant!r}: probed rows are {list(table['variant'][table['probes'].notna()])}")
+    return row.iloc[0]["probes"]
+
+
+def probe_rows(dataset: str, profile: str, seed: int = 0, device: str = "cpu", progress: bool = True) -> pd.DataFrame:
+    """The probed rows (MT and SEA, backbone :data:`PROBED`) of ``dataset``, with their Δm and probes."""
+    check_choice("dataset", dataset, PROBED)
+    return run_rows(_rows([PROBED[dataset]], ["multi", "se_adv"]), dataset, profile, seed, device, progress)
+
+
+def profile_tables() -> pd.DataFrame:
+    """Which tables each profile trains (stated in the notebook)."""
+    return pd.DataFrame([{"table": name, "title": TABLES[name].title,
+                          **{p: name in SETTINGS[p].tables for p in SETTINGS}} for name in ALL_TABLES])
+
+
+def display_kinds(dataset: str) -> dict[str, tuple[str, int]]:
+    """How each task of ``dataset`` is drawn in Figs. 7-8: (``label`` | ``binary`` | ``normal`` | ``rgb`` | ``map``,
+    number of classes)."""
+    kinds = {}
+    for name, task in dataset_tasks(dataset).items():
+        if task.is_classification:
+            kinds[name] = ("label", task.channels)
+        elif task.loss == "balanced_bce":
+            kinds[name] = ("binary", 1)
+        else:
+            kinds[name] = ({"norm": "normal", "albedo": "rgb"}.get(name, "map"), 1)
+    return kinds
