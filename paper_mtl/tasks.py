@@ -5,9 +5,15 @@ the rest are plain (``parts``, ``saliency``, ``albedo``, ``left``/``right`` for 
 Classification tasks get their number of classes from the dataset: ``get_task("segment_semantic", classes=13)``.
 
 Losses (ANCHORS 01/03 conventions): cross-entropy for label tasks (targets < 0 ignored); L1 for dense regression,
-masked to valid pixels (a target of all zeros marks a missing pixel) for depth, normals and the other
-geometry-derived tasks; class-balanced binary cross-entropy for binary maps (paper 04, Appendix D); ``masked_mse``
-(squared error averaged over channels, masked like ``masked_l1``) for paper 05's depth and normals.
+masked to valid pixels for depth and normals, whose converters write 0 where the sensor saw no geometry (a target
+of all zeros marks a missing pixel); plain L1 for every map where zero is a legitimate value (edges, keypoints,
+reshading, curvature, images); class-balanced binary cross-entropy for binary maps (paper 04, Appendix D);
+``masked_mse`` (squared error averaged over channels, masked like ``masked_l1``) for paper 05's depth and normals.
+A task's pixel metric is masked exactly when its loss is.
+
+MTRobust also masks edge_occlusion, keypoints3d, reshading and curvature by *depth* validity. Every pixel of the
+procedural scenes has geometry, so plain L1 is the same thing there; on converted Taskonomy data those four tasks
+are scored on all pixels, including the few without depth.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from torch import Tensor
 from paper_mtl.metrics import ConfusionMetric, MaxFMeasure, Metric, PixelErrorMetric
 
 LOSSES = ("cross_entropy", "l1", "masked_l1", "balanced_bce", "masked_mse")
+MASKED_LOSSES = ("masked_l1", "masked_mse")
 
 
 def loss_map(kind: str, pred: Tensor, target: Tensor, pos_weight: float = 0.95) -> tuple[Tensor, Tensor]:
@@ -77,24 +84,24 @@ class Task:
 
     def new_metric(self) -> Metric:
         """A fresh accumulator for this task's evaluation metric."""
-        return make_metric(self.metric, self.channels)
+        return make_metric(self.metric, self.channels, masked=self.loss in MASKED_LOSSES)
 
 
-METRICS: dict[str, Callable[[int], Metric]] = {
-    "miou": lambda c: ConfusionMetric(c, "miou"),
-    "pixel_accuracy": lambda c: ConfusionMetric(c, "pixel_accuracy"),
-    "accuracy": lambda c: ConfusionMetric(c, "accuracy"),
-    "max_f": lambda c: MaxFMeasure(beta2=0.3, name="max_f"),
-    "odsf": lambda c: MaxFMeasure(beta2=1.0, name="odsf"),
-    **{k: (lambda c, k=k: PixelErrorMetric(k)) for k in PixelErrorMetric.kinds},
+METRICS: dict[str, Callable[[int, bool], Metric]] = {
+    "miou": lambda c, m: ConfusionMetric(c, "miou"),
+    "pixel_accuracy": lambda c, m: ConfusionMetric(c, "pixel_accuracy"),
+    "accuracy": lambda c, m: ConfusionMetric(c, "accuracy"),
+    "max_f": lambda c, m: MaxFMeasure(beta2=0.3, name="max_f"),
+    "odsf": lambda c, m: MaxFMeasure(beta2=1.0, name="odsf"),
+    **{k: (lambda c, m, k=k: PixelErrorMetric(k, masked=m)) for k in PixelErrorMetric.kinds},
 }
 
 
-def make_metric(name: str, channels: int = 1) -> Metric:
-    """A metric accumulator by name (see :data:`METRICS`)."""
+def make_metric(name: str, channels: int = 1, masked: bool = True) -> Metric:
+    """A metric accumulator by name (see :data:`METRICS`); ``masked`` restricts pixel errors to valid pixels."""
     if name not in METRICS:
         raise ValueError(f"unknown metric {name!r}; expected one of {sorted(METRICS)}")
-    return METRICS[name](channels)
+    return METRICS[name](channels, masked)
 
 
 _REGISTRY: dict[str, Task] = {}
@@ -117,12 +124,12 @@ for _task in (
     Task("depth_zbuffer", 1, "masked_l1", "l1", False),
     Task("depth_euclidean", 1, "masked_l1", "l1", False),
     Task("normal", 3, "masked_l1", "l1", False),
-    Task("reshading", 1, "masked_l1", "l1", False),
+    Task("reshading", 1, "l1", "l1", False),
     Task("edge_texture", 1, "l1", "l1", False),
-    Task("edge_occlusion", 1, "masked_l1", "l1", False),
+    Task("edge_occlusion", 1, "l1", "l1", False),
     Task("keypoints2d", 1, "l1", "l1", False),
-    Task("keypoints3d", 1, "masked_l1", "l1", False),
-    Task("principal_curvature", 2, "masked_l1", "l1", False),
+    Task("keypoints3d", 1, "l1", "l1", False),
+    Task("principal_curvature", 2, "l1", "l1", False),
     Task("rgb", 3, "l1", "l1", False),
     Task("albedo", 3, "l1", "l1", False),
     Task("left", 5, "cross_entropy", "accuracy", True, dense=False),

@@ -42,6 +42,32 @@ def test_masked_l1_ignores_missing_pixels():
     assert get_task("edge_texture").compute_loss(pred, target).item() == pytest.approx(1.5)
 
 
+@pytest.mark.parametrize("name", ["edge_texture", "edge_occlusion", "keypoints2d", "keypoints3d", "reshading",
+                                  "principal_curvature", "rgb", "albedo"])
+def test_maps_where_zero_is_a_value_score_every_pixel(name):
+    """An edge map is mostly zeros: a model predicting 1 everywhere is wrong on them, in the loss and the metric."""
+    task = get_task(name)
+    target = torch.zeros(1, task.channels, 1, 2)
+    target[:, :, 0, 0] = 1.0
+    pred = torch.ones_like(target)
+    assert task.compute_loss(pred, target).item() == pytest.approx(0.5)
+    metric = task.new_metric()
+    metric.update(pred, target)
+    assert metric.compute() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("name", ["depth_zbuffer", "depth_euclidean", "normal"])
+def test_depth_and_normals_are_scored_on_valid_pixels_only(name):
+    task = get_task(name)
+    target = torch.zeros(1, task.channels, 1, 2)
+    target[:, :, 0, 0] = 0.5
+    pred = torch.ones_like(target)
+    metric = task.new_metric()
+    metric.update(pred, target)
+    assert task.compute_loss(pred, target).item() == pytest.approx(0.5)
+    assert metric.compute() == pytest.approx(0.5)
+
+
 def test_balanced_bce_weights_positives():
     pred = torch.zeros(1, 1, 1, 2)
     target = torch.tensor([[[[1.0, 0.0]]]])
