@@ -48,6 +48,17 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _step_logs(logs: Mapping[str, float], index: int, step_tasks: Sequence[str]) -> dict[str, float]:
+    """A strategy's logs for the ``index``-th optimiser step of a mini-batch.
+
+    The first step's keys stay as the strategy names them; later steps of the same mini-batch (a
+    :data:`BatchPlan` with several entries) get ``@<index>:<tasks>`` appended, so no step's log overwrites another's.
+    """
+    if index == 0:
+        return dict(logs)
+    return {f"{k}@{index}:{'+'.join(step_tasks)}": v for k, v in logs.items()}
+
+
 def as_tasks(tasks: Mapping[str, Task] | Sequence[str]) -> dict[str, Task]:
     return dict(tasks) if isinstance(tasks, Mapping) else {t: get_task(t) for t in tasks}
 
@@ -246,7 +257,7 @@ def fit(
             x = _prepare_inputs(x, device, channels_last)
             targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
             logs: dict[str, float] = {}
-            for inputs, step_tasks in plan(model, x, targets):
+            for index, (inputs, step_tasks) in enumerate(plan(model, x, targets)):
                 opt.zero_grad(set_to_none=True)
                 with _autocast(device, amp):
                     outputs, features = _forward(model, inputs, list(step_tasks))
@@ -256,7 +267,7 @@ def fit(
                     if bad:
                         raise FloatingPointError(f"loss of task(s) {bad} became non-finite at epoch {epoch}, step {step}")
                 ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
-                logs.update(strategy.backward(losses, ctx))
+                logs.update(_step_logs(strategy.backward(losses, ctx), index, step_tasks))
                 opt.step()
                 for t, v in losses.items():
                     sums[t] += v.detach()

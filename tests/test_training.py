@@ -89,6 +89,22 @@ def test_batch_plan_leaves_unused_decoder_untouched():
         assert torch.equal(p, q)
 
 
+class LoggingSum(WeightedSum):
+    """Equal weights, logging which tasks each optimiser step saw."""
+
+    def backward(self, losses, ctx):
+        super().backward(losses, ctx)
+        return {"tasks": float(len(losses)), "first": float(list(TASKS).index(next(iter(losses))))}
+
+
+def test_every_step_of_a_batch_plan_keeps_its_log():
+    one_per_task = lambda m, x, y: [(x, [t]) for t in TASKS]  # noqa: E731
+    steps = train(epochs=1, strategy=LoggingSum(), batch_plan=one_per_task).steps
+    assert list(steps.columns) == ["step", "epoch", "tasks", "first", "tasks@1:depth_zbuffer", "first@1:depth_zbuffer"]
+    assert (steps["first"] == 0).all() and (steps["first@1:depth_zbuffer"] == 1).all()
+    assert len(steps) == 4
+
+
 def test_bad_arguments_fail_early():
     model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
     with pytest.raises(ValueError, match="unknown optimizer 'adamw'"):
