@@ -253,3 +253,13 @@ def test_plot_samples(sklearn_data):
     np.testing.assert_array_equal(axes[0].get_images()[0].get_array(), data.inputs[0, 0].numpy())
     with pytest.raises(ValueError, match=r"n=0 is not valid; expected an integer in 1..40"):
         plot_samples(data, n=0)
+
+
+@pytest.mark.parametrize("index", [slice(3, 9), [5, 0, 7], np.array([2, 2, 11])])
+def test_subset_keeps_source_indices_aligned_with_samples(sklearn_data, index):
+    train = sklearn_data["train"]
+    part = train.subset(index)
+    rows = np.arange(len(train))[index]
+    assert np.array_equal(part.meta["source_indices"], train.meta["source_indices"][rows])
+    assert torch.equal(part.targets["left"], train.targets["left"][torch.as_tensor(rows)])
+    assert part.meta["pairs"] == train.meta["pairs"]

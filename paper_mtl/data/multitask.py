@@ -20,7 +20,9 @@ class MultiTaskData:
     """A dataset held as tensors: ``inputs`` of shape (N, ...) and ``targets[task]`` of shape (N, ...).
 
     Batches are index slices of whole tensors, so a dataset moved to the GPU once (:meth:`to`) is served with
-    no host work per step. ``meta`` carries provenance (source, classes, ...).
+    no host work per step. ``meta`` carries provenance (source, classes, ...); a numpy array in ``meta`` whose
+    first dimension is N holds one entry per sample (e.g. MultiDigit's ``source_indices``) and follows
+    :meth:`subset`.
     """
 
     inputs: Tensor
@@ -62,7 +64,10 @@ class MultiTaskData:
     def subset(self, index: Tensor | np.ndarray | slice | list[int]) -> MultiTaskData:
         if not isinstance(index, slice):
             index = torch.as_tensor(index, device=self.device)
-        return MultiTaskData(self.inputs[index], {k: v[index] for k, v in self.targets.items()}, self.meta)
+        n = len(self)
+        rows = index if isinstance(index, slice) else index.cpu().numpy()
+        meta = {k: v[rows] if isinstance(v, np.ndarray) and v.ndim and len(v) == n else v for k, v in self.meta.items()}
+        return MultiTaskData(self.inputs[index], {k: v[index] for k, v in self.targets.items()}, meta)
 
     def select_tasks(self, tasks: list[str] | tuple[str, ...]) -> MultiTaskData:
         missing = [t for t in tasks if t not in self.targets]
