@@ -164,3 +164,24 @@ def test_permutation_equivariance() -> None:
     for perm in itertools.islice(itertools.permutations(range(5)), 0, 120, 17):
         p = list(perm)
         torch.testing.assert_close(min_norm_weights(g[p], tol=1e-10, max_iter=5000), w[p], atol=1e-6, rtol=0)
+
+
+def test_vectorised_pair_search_matches_algorithm_1_pair_by_pair() -> None:
+    from paper_mtl.weighting.min_norm import _best_pair, _two_point
+
+    gen = torch.Generator().manual_seed(7)
+    for tasks in (3, 4, 9):
+        for g in (
+            torch.randn(tasks, 5, generator=gen, dtype=torch.float64),
+            torch.randn(1, 5, generator=gen, dtype=torch.float64).repeat(tasks, 1),  # ties everywhere
+            torch.randn(tasks, 5, generator=gen, dtype=torch.float64) * torch.arange(1, tasks + 1)[:, None],
+        ):
+            m = (g @ g.T).numpy()
+            best = None
+            for i, j in itertools.combinations(range(tasks), 2):
+                gamma = _two_point(float(m[i, i]), float(m[i, j]), float(m[j, j]))
+                cost = float((gamma * g[i] + (1 - gamma) * g[j]).pow(2).sum())
+                if best is None or cost < best[0] - 1e-12 * float(m.diagonal().max()):
+                    best = (cost, i, j, gamma)
+            i, j, gamma = _best_pair(m)
+            assert (i, j) == best[1:3] and gamma == pytest.approx(best[3], abs=1e-12)
