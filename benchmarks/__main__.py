@@ -14,7 +14,10 @@ import torch
 
 from paper_mtl.reporting import git_commit
 
-MODULES = ["bench_training_loop", "bench_strategies", "bench_attacks", "bench_min_norm", "bench_selection"]
+MODULES = [
+    "bench_training_loop", "bench_strategies", "bench_attacks", "bench_min_norm", "bench_selection", "bench_render",
+    "bench_mfu",
+]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
@@ -43,8 +46,11 @@ def main() -> None:
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    cells = table.astype(object).where(table.notna(), None)
     text = (f"# Benchmark results\n\nMachine: {machine()}.\nRun: {stamp}. Each ratio is ours / baseline, timed in the "
-            f"same run (median of interleaved repeats).\n\n{table.to_markdown(index=False, floatfmt='.4g')}\n")
+            f"same run (median of interleaved repeats); rows without a baseline report a throughput (and, on a GPU of "
+            f"known peak, MFU = achieved / peak FLOP/s).\n\n"
+            f"{cells.to_markdown(index=False, floatfmt='.4g', missingval='')}\n")
     args.output.write_text(text)
 
 
