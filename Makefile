@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: reproduce test unit lab golden bench clean-cache
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and f"paper_mtl needs Python >= 3.11, $(PYTHON) is {sys.version.split()[0]}: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

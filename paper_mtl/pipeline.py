@@ -34,7 +34,9 @@ class NotebookFailed(RuntimeError):
     """A notebook raised while papermill executed it."""
 
 
-def execute(source: Path, destination: Path, parameters: dict[str, object]) -> None:
+def execute(source: Path, destination: Path, parameters: dict[str, object], *, progress: bool = False) -> None:
+    """Execute ``source`` with ``parameters`` into ``destination`` (atomically); ``progress`` shows papermill's bar
+    of cells on the terminal."""
     import papermill
 
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +44,7 @@ def execute(source: Path, destination: Path, parameters: dict[str, object]) -> N
     os.close(fd)
     try:
         papermill.execute_notebook(
-            str(source), tmp, parameters=parameters, cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False
+            str(source), tmp, parameters=parameters, cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=progress
         )
     except Exception as exc:
         os.unlink(tmp)
@@ -52,12 +54,17 @@ def execute(source: Path, destination: Path, parameters: dict[str, object]) -> N
 
 
 def run(numbers: Sequence[str] | None, profile: str, device: str = "auto", seed: int = 0) -> list[Path]:
-    """Execute notebooks in place at ``profile``, regenerating their figures/ and CLAIMS.md rows."""
+    """Execute notebooks in place at ``profile``, regenerating their figures/ and CLAIMS.md rows.
+
+    The kernels run with ``TQDM_DISABLE=1`` unless it is set already, so the executed notebooks keep results rather
+    than training progress bars; papermill's bar of cells shows progress on the terminal instead.
+    """
     check_profile(profile)
     paths = notebook_paths(numbers)
+    os.environ.setdefault("TQDM_DISABLE", "1")
     for path in paths:
         print(f"[paper_mtl] running {path.name} at profile={profile}", flush=True)
-        execute(path, path, {"profile": profile, "device": device, "seed": seed})
+        execute(path, path, {"profile": profile, "device": device, "seed": seed}, progress=True)
     return paths
 
 

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from paper_mtl.data.multitask import MultiTaskData
 from paper_mtl.profiles import check_choice, resolve_device
+from paper_mtl.progress import progress_bar
 from paper_mtl.tasks import Task, get_task
 from paper_mtl.weighting.base import StepContext, Strategy, WeightedSum
 
@@ -102,6 +102,14 @@ def _predict(model: nn.Module, x: Tensor, tasks: Sequence[str], amp: bool) -> di
     return {t: o.float() for t, o in outputs.items()}
 
 
+def _resident(data: MultiTaskData, device: torch.device) -> MultiTaskData:
+    """``data`` moved to ``device`` once when its inputs fit in 2 GiB (its batches are then slices there), else
+    ``data`` itself (each batch is copied as it is used)."""
+    if data.device != device and data.inputs.numel() * data.inputs.element_size() < 2**31:
+        return data.to(device)
+    return data
+
+
 def evaluate(
     model: nn.Module,
     tasks: Mapping[str, Task] | Sequence[str],
@@ -121,6 +129,7 @@ def evaluate(
     amp = device.type == "cuda" if amp is None else amp
     was_training = model.training
     model.eval()
+    data = _resident(data, device)
     metrics = {t: task.new_metric() for t, task in tasks.items()}
     loss_sums = {t: 0.0 for t in tasks}
     count = 0
@@ -223,8 +232,8 @@ def fit(
     scheduler = torch.optim.lr_scheduler.MultiStepLR(opt, list(lr_milestones), lr_gamma)
     shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
     generator = torch.Generator().manual_seed(seed)
-    if train.device != device and train.inputs.numel() * train.inputs.element_size() < 2**31:
-        train = train.to(device)
+    train = _resident(train, device)
+    val = None if val is None else _resident(val, device)
 
     rows: list[dict[str, Any]] = []
     step_rows: list[dict[str, Any]] = []
@@ -245,7 +254,7 @@ def fit(
     steps_per_epoch = train.num_batches(batch_size, drop_last=True)
     total_steps = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
     plan = batch_plan or (lambda m, x, y: [(x, list(tasks))])
-    bar = tqdm(total=total_steps, initial=min(step, total_steps), desc="fit", leave=False, disable=not progress)
+    bar = progress_bar(total=total_steps, initial=min(step, total_steps), desc="fit", leave=False, enabled=progress)
     start_time = time.perf_counter()
     model.train()
     for epoch in range(start_epoch, epochs):

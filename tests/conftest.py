@@ -1,7 +1,8 @@
 """Test-wide setup: notebooks executed by nbval write figures and sweep caches to a scratch folder.
 
 The kernels nbval starts inherit this process's environment, so setting it here (before any kernel starts)
-keeps the committed figures/ untouched and makes every golden run start from an empty sweep cache.
+keeps the committed figures/ untouched and makes every golden run start from an empty sweep cache. A developer's
+``PAPER_MTL_EXECUTOR`` (GPU workers, a Dask cluster) is dropped, so every sweep under test runs in-process.
 """
 
 import os
@@ -11,3 +12,4 @@ from pathlib import Path
 from paper_mtl.pipeline import nbval_environment
 
 os.environ.update(nbval_environment(Path(tempfile.mkdtemp(prefix="paper_mtl_tests_"))))
+os.environ.pop("PAPER_MTL_EXECUTOR", None)

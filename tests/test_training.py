@@ -113,3 +113,13 @@ def test_bad_arguments_fail_early():
         fit(model, get_tasks(["keypoints2d"]), toy_data(), device="cpu")
     with pytest.raises(ValueError, match="weights for unknown tasks"):
         fit(model, TASKS, toy_data(), strategy=WeightedSum({"rgb": 1.0}), device="cpu")
+
+
+def test_multitask_data_serves_a_dataloader_like_its_own_batches():
+    data = toy_data(10)
+    x, targets = next(iter(torch.utils.data.DataLoader(data, batch_size=4)))
+    x_ref, targets_ref = next(data.batches(4))
+    torch.testing.assert_close(x, x_ref)
+    assert targets.keys() == targets_ref.keys()
+    for task in targets:
+        torch.testing.assert_close(targets[task], targets_ref[task])

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from torch.utils.data import Dataset
 
 
 def _as_tensor(array: np.ndarray | Tensor) -> Tensor:
@@ -16,11 +17,12 @@ def _as_tensor(array: np.ndarray | Tensor) -> Tensor:
 
 
 @dataclass
-class MultiTaskData:
+class MultiTaskData(Dataset):
     """A dataset held as tensors: ``inputs`` of shape (N, ...) and ``targets[task]`` of shape (N, ...).
 
     Batches are index slices of whole tensors, so a dataset moved to the GPU once (:meth:`to`) is served with
-    no host work per step. ``meta`` carries provenance (source, classes, ...); a numpy array in ``meta`` whose
+    no host work per step. It is also a map-style ``torch.utils.data.Dataset`` (``data[i]`` is ``(input,
+    {task: target})``), for use with a ``DataLoader`` in one's own code. ``meta`` carries provenance (source, classes, ...); a numpy array in ``meta`` whose
     first dimension is N holds one entry per sample (e.g. MultiDigit's ``source_indices``) and follows
     :meth:`subset`.
     """
@@ -49,6 +51,9 @@ class MultiTaskData:
 
     def __len__(self) -> int:
         return len(self.inputs)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, dict[str, Tensor]]:
+        return self.inputs[index], {k: v[index] for k, v in self.targets.items()}
 
     @property
     def tasks(self) -> list[str]:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from paper_mtl.data.converters._common import (
     DatasetBuilder,
@@ -35,6 +34,12 @@ from paper_mtl.data.converters._common import (
     unit_normals,
 )
 from paper_mtl.data.readers import as_size, resize
+from paper_mtl.progress import progress_bar
+
+PREPARED_NAMES = ("nyuv2", "nyuv2_mtan", "nyuv2_labeled")
+"""Where the experiments look for a prepared NYUv2, in order: a dataset prepared with ``--name nyuv2``, then the
+converters' defaults, the 13-class MTAN layout before the labeled set (whose raw 894 classes are kept without a
+class map)."""
 
 NYUV2_INTRINSICS: dict[str, float] = {
     "fx": 5.1885790117450188e02,
@@ -250,7 +255,7 @@ def convert_nyuv2_labeled(
             seg = builder.scratch((count, *out_hw), np.int64)
             depth = builder.scratch((count, 1, *out_hw), np.float32)
             normal = builder.scratch((count, 3, *out_hw), np.float32)
-            for start in tqdm(range(0, count, _CHUNK), desc=f"NYUv2 {split}", leave=False):
+            for start in progress_bar(range(0, count, _CHUNK), desc=f"NYUv2 {split}", leave=False):
                 rows = index[start : start + _CHUNK]
                 stop = start + len(rows)
                 img = np.asarray(images[rows.tolist()]).transpose(0, 1, 3, 2)
@@ -321,7 +326,7 @@ def read_mtan_split(split_dir: Path, folders: dict[str, str], builder: DatasetBu
         "normal": ((3, height, width), np.float32),
     }
     out = {key: builder.scratch((count, *layouts[key][0]), layouts[key][1]) for key in folders}
-    for i in tqdm(range(count), desc=f"{split_dir.name}", leave=False):
+    for i in progress_bar(range(count), desc=f"{split_dir.name}", leave=False):
         for key, paths in files.items():
             path = paths[i]
             what = f"a {folders[key]} array of shape {shapes[key]}"

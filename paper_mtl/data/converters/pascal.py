@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from paper_mtl.data.converters._common import (
     DatasetBuilder,
@@ -47,6 +46,7 @@ from paper_mtl.data.converters._common import (
     unit_normals,
 )
 from paper_mtl.data.readers import as_size, resize
+from paper_mtl.progress import progress_bar
 
 PASCAL_TASKS = ("edge_texture", "segment_semantic", "parts", "normal", "saliency")
 PASCAL_SPLITS = ("train", "val")
@@ -316,7 +316,7 @@ def prepare_pascal(
                 channels, dtype = layouts[key]
                 shape = (len(ids), *out_hw) if channels == 0 else (len(ids), channels, *out_hw)
                 arrays[key] = builder.scratch(shape, dtype)
-            for i, image_id in enumerate(tqdm(ids, desc=f"PASCAL {split}", leave=False)):
+            for i, image_id in enumerate(progress_bar(ids, desc=f"PASCAL {split}", leave=False)):
                 for key, value in decode_sample(src, image_id, tasks, num_human_parts).items():
                     arrays[key][i] = resize(value[None], out_hw, kinds[key])[0]
             builder.save(

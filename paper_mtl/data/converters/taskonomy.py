@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from paper_mtl.data.converters._common import DatasetBuilder, PathLike, read_image, require_dir, unit_normals
 from paper_mtl.data.readers import as_size, resize
+from paper_mtl.progress import progress_bar
 
 TASKONOMY_TASKS: dict[str, dict[str, Any]] = {
     "rgb": {"kind": "image", "channels": 3},
@@ -236,7 +236,7 @@ def prepare_taskonomy(
                 channels = TASKONOMY_TASKS[t]["channels"]
                 shape = (len(views), *out_hw) if channels == 0 else (len(views), channels, *out_hw)
                 arrays[t] = builder.scratch(shape, np.int64 if channels == 0 else np.float32)
-            for i, key in enumerate(tqdm(views, desc=f"Taskonomy {split}", leave=False)):
+            for i, key in enumerate(progress_bar(views, desc=f"Taskonomy {split}", leave=False)):
                 decoded = {t: decode(t, (rgb_files if t == "rgb" else scans[t])[key]) for t in ["rgb", *chosen]}
                 shapes = {t: a.shape[-2:] for t, a in decoded.items()}
                 if len(set(shapes.values())) != 1:
