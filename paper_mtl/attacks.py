@@ -12,6 +12,7 @@ normalised gradient of the loss value (theirs added the loss function object).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -20,8 +21,10 @@ from paper_mtl.profiles import check_choice
 from paper_mtl.tasks import Task
 
 NORMS = ("linf", "l2")
-LossFn = Callable[[dict[str, Tensor], dict[str, Tensor]], Tensor]
-"""``loss_fn(outputs, targets) -> scalar``: what an attack maximises."""
+LossFn = Callable[[Any, Any], Tensor]
+"""``loss_fn(outputs, targets) -> scalar``: what an attack maximises. For a multi-task network ``outputs`` and
+``targets`` are dicts keyed by task (:func:`multitask_loss`); for a plain module, whatever it returns and the loss
+takes (e.g. logits and labels with ``nn.functional.cross_entropy``)."""
 
 
 def multitask_loss(tasks: Mapping[str, Task], weights: Mapping[str, float] | None = None) -> LossFn:
@@ -68,7 +71,7 @@ def _random_start(x: Tensor, eps: float, norm: str, generator: torch.Generator |
 def pgd(
     model: nn.Module,
     x: Tensor,
-    targets: dict[str, Tensor],
+    targets: Any,
     loss_fn: LossFn,
     eps: float,
     step_size: float,
@@ -79,12 +82,13 @@ def pgd(
     generator: torch.Generator | None = None,
     tasks: Sequence[str] | None = None,
 ) -> Tensor:
-    """Projected gradient ascent on ``loss_fn(model(x_adv, tasks=tasks), targets)``; returns x_adv (detached).
+    """Projected gradient ascent on ``loss_fn(model(x_adv), targets)``; returns x_adv (detached).
 
     Each step moves by ``step_size`` along the gradient's sign (``norm="linf"``) or its per-sample L2-normalised
     direction (``"l2"``), then projects onto the ``eps``-ball around ``x`` and onto ``bounds``. ``random_start``
     begins from a uniform draw in the ball (``generator`` fixes it); without it the attack is deterministic.
-    ``tasks`` restricts the forward pass to the heads the loss needs. The model's train/eval mode, its parameters
+    ``tasks`` restricts a multi-task network's forward pass to the heads the loss needs (``model(x_adv,
+    tasks=tasks)``); leave it ``None`` for any other module. The model's train/eval mode, its parameters
     and their ``.grad`` are left untouched: call ``model.eval()`` first for the usual evaluation attack.
     """
     check_choice("norm", norm, NORMS)
@@ -98,7 +102,8 @@ def pgd(
     x_adv = (x + delta).clamp(low, high)
     for _ in range(steps):
         x_adv.requires_grad_(True)
-        loss = loss_fn(model(x_adv, tasks=tasks), targets)
+        outputs = model(x_adv) if tasks is None else model(x_adv, tasks=tasks)
+        loss = loss_fn(outputs, targets)
         (grad,) = torch.autograd.grad(loss, x_adv)
         with torch.no_grad():
             direction = grad.sign_() if norm == "linf" else grad.div_(_per_sample_norm(grad))
@@ -110,7 +115,7 @@ def pgd(
 def fgsm(
     model: nn.Module,
     x: Tensor,
-    targets: dict[str, Tensor],
+    targets: Any,
     loss_fn: LossFn,
     eps: float,
     bounds: tuple[float, float] = (0.0, 1.0),

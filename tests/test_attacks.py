@@ -216,3 +216,15 @@ def test_bad_arguments_fail_early(net, tasks, batch):
         multitask_loss(tasks, {"segment_semantic": 1.0})
     with pytest.raises(ValueError, match="at least one task"):
         multitask_loss({})
+
+
+def test_pgd_attacks_a_plain_classifier():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 5))
+    x, labels = torch.rand(6, 3, 4, 4), torch.randint(0, 5, (6,))
+    x_adv = fgsm(model, x, labels, nn.functional.cross_entropy, EPS)
+    x_ref = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(nn.functional.cross_entropy(model(x_ref), labels), x_ref)
+    torch.testing.assert_close(x_adv, (x + EPS * grad.sign()).clamp(0, 1), rtol=0, atol=1e-7)
+    clean = nn.functional.cross_entropy(model(x), labels)
+    assert nn.functional.cross_entropy(model(pgd(model, x, labels, nn.functional.cross_entropy, EPS, STEP, 5)), labels) > clean
