@@ -8,24 +8,35 @@ configuration and the package version, so a new release never reuses stale numbe
 Configurations run through an executor: :class:`InProcess` (the default), :class:`DeviceWorkers` (one worker
 process per device, e.g. per GPU of a node) or :class:`DaskExecutor` (any ``dask.distributed`` client: a laptop's
 ``LocalCluster`` or a real cluster, the same code path). Results always come back to this process, which alone
-writes the cache, so a lost worker costs only the configuration it was running.
+writes the cache, so a lost worker costs only the configuration it was running. A failing configuration (or a dead
+worker) cancels the configurations not yet started and raises at once; results that arrived before it stay cached.
+
+Without an explicit ``executor``, :func:`run_sweep` asks :func:`executor_from_env`, so the environment variable
+``PAPER_MTL_EXECUTOR`` moves every sweep of an unchanged notebook or script elsewhere:
+
+* unset, empty or ``inprocess``: :class:`InProcess`;
+* ``devices``: :class:`DeviceWorkers` on every visible GPU; ``devices:cuda:0,cuda:1``: on those devices;
+* ``dask:<scheduler address>`` (e.g. ``dask:tcp://10.0.0.1:8786``): :class:`DaskExecutor` on a
+  ``distributed.Client`` connected to that scheduler (one client per address, reused by later sweeps).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from paper_mtl import __version__
+from paper_mtl.progress import progress_bar
 
 _FRAME = "__dataframe__"
 
@@ -108,10 +119,18 @@ class DeviceWorkers:
         queue = context.Queue()
         for device in self.devices:
             queue.put(device)
-        with ProcessPoolExecutor(len(self.devices), mp_context=context, initializer=_bind_device, initargs=(queue,)) as pool:
+        pool = ProcessPoolExecutor(len(self.devices), mp_context=context, initializer=_bind_device, initargs=(queue,))
+        try:
             futures = {pool.submit(fn, config): index for index, config in jobs}
             for future in as_completed(futures):
                 yield futures[future], future.result()
+        except BaseException:
+            # A raising configuration, a dead worker (BrokenProcessPool) or the caller closing this generator: drop
+            # the configurations not yet started and return now instead of waiting for the whole queue. Those already
+            # running finish in their workers and are discarded (nothing but the caller writes the cache).
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
 
 
 class DaskExecutor:
@@ -124,8 +143,56 @@ class DaskExecutor:
         from distributed import as_completed as dask_completed
 
         futures = {self.client.submit(fn, config, pure=False): index for index, config in jobs}
-        for future in dask_completed(list(futures)):
-            yield futures[future], future.result()
+        try:
+            for future in dask_completed(list(futures)):
+                yield futures[future], future.result()
+        except BaseException:
+            # Stop the rest of the sweep on the cluster too; a cancel that fails must not hide the original error.
+            with contextlib.suppress(Exception):
+                self.client.cancel([future for future in futures if not future.done()])
+            raise
+
+
+EXECUTOR_FORMS = "'inprocess', 'devices', 'devices:<device>,<device>,...' or 'dask:<scheduler address>'"
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?")
+_dask_clients: dict[str, Any] = {}
+
+
+def executor_from_env(value: str | None = None) -> InProcess | DeviceWorkers | DaskExecutor:
+    """The executor that ``value`` (default ``$PAPER_MTL_EXECUTOR``) names; :func:`run_sweep` uses it when given none.
+
+    Unset, empty or ``"inprocess"`` gives :class:`InProcess`; ``"devices"`` gives :class:`DeviceWorkers` on every
+    visible GPU and ``"devices:cuda:0,cuda:1"`` on the listed devices (``cpu``, ``cuda`` or ``cuda:N``);
+    ``"dask:<scheduler address>"`` gives :class:`DaskExecutor` on a ``distributed.Client`` connected to that address,
+    created on first use and reused by later calls while it stays open.
+    """
+    raw = os.environ.get("PAPER_MTL_EXECUTOR", "") if value is None else value
+    text = raw.strip()
+    kind, colon, rest = text.partition(":")
+    kind = kind.lower()
+    if kind in ("", "inprocess") and not colon:
+        return InProcess()
+    if kind == "devices":
+        if not colon:
+            return DeviceWorkers()
+        devices = [d.strip() for d in rest.split(",")]
+        bad = [d for d in devices if not _DEVICE.fullmatch(d)]
+        if bad:
+            raise ValueError(
+                f"PAPER_MTL_EXECUTOR={raw!r}: devices must be 'cpu', 'cuda' or 'cuda:N' separated by commas, got {bad}"
+            )
+        return DeviceWorkers(devices)
+    if kind == "dask" and rest.strip():
+        address = rest.strip()
+        client = _dask_clients.get(address)
+        if client is None or client.status != "running":
+            try:
+                from distributed import Client
+            except ImportError as exc:
+                raise ImportError(f"PAPER_MTL_EXECUTOR={raw!r} needs `pip install distributed`") from exc
+            client = _dask_clients[address] = Client(address)
+        return DaskExecutor(client)
+    raise ValueError(f"PAPER_MTL_EXECUTOR={raw!r} is not an executor; expected unset or {EXECUTOR_FORMS}")
 
 
 def run_sweep(
@@ -140,6 +207,8 @@ def run_sweep(
 
     ``fn`` must be a module-level function returning a JSON-serialisable dict (pandas DataFrames are allowed
     anywhere inside it); results come back in the order of ``configs``, whichever ``executor`` computed them.
+    Without ``executor``, ``$PAPER_MTL_EXECUTOR`` chooses one (:func:`executor_from_env`), and only when some
+    configuration is not cached, so a fully cached sweep never needs its workers or cluster.
     """
     if not name or any(c in name for c in "/\\"):
         raise ValueError(f"sweep name must be a non-empty plain name, got {name!r}")
@@ -151,13 +220,21 @@ def run_sweep(
         path = directory / f"{key}.json"
         results.append(_decode(json.loads(path.read_text())["result"]) if path.exists() else None)
     todo = [(i, dict(configs[i])) for i, r in enumerate(results) if r is None]
-    finished = (executor or InProcess()).map(fn, todo)
-    for i, result in tqdm(finished, total=len(todo), desc=name, disable=not progress or not todo, leave=False):
-        if not isinstance(result, dict):
-            raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
-        payload = json.dumps({"config": configs[i], "result": _encode(result)})
-        tmp = directory / f".{keys[i]}.{os.getpid()}.tmp"
-        tmp.write_text(payload)
-        os.replace(tmp, directory / f"{keys[i]}.json")
-        results[i] = _decode(json.loads(payload)["result"])
+    if not todo:
+        return results  # type: ignore[return-value]
+    finished = (executor if executor is not None else executor_from_env()).map(fn, todo)
+    try:
+        for i, result in progress_bar(finished, total=len(todo), desc=name, enabled=progress, leave=False):
+            if not isinstance(result, dict):
+                raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
+            payload = json.dumps({"config": configs[i], "result": _encode(result)})
+            tmp = directory / f".{keys[i]}.{os.getpid()}.tmp"
+            tmp.write_text(payload)
+            os.replace(tmp, directory / f"{keys[i]}.json")
+            results[i] = _decode(json.loads(payload)["result"])
+    finally:
+        # On an error here (or Ctrl-C) let the executor cancel its queue now, not whenever the traceback is freed.
+        close = getattr(finished, "close", None)
+        if close is not None:
+            close()
     return results  # type: ignore[return-value]
