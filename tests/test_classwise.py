@@ -60,6 +60,21 @@ def test_loss_is_eq4_weighted_sum() -> None:
     torch.testing.assert_close(out["main_grad"], torch.full((4,), 0.25))
 
 
+def test_n_counts_every_point_including_invalid_ones() -> None:
+    tasks = get_tasks(["depth_zbuffer", "segment_semantic"], classes={"segment_semantic": 2})
+    s = ClasswiseWeighting("depth_zbuffer", "segment_semantic")
+    s.setup(None, tasks)
+    s.weights = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    logits = torch.zeros(1, 2, 1, 4, requires_grad=True)
+    outputs = {"depth_zbuffer": torch.ones(1, 1, 1, 4, requires_grad=True), "segment_semantic": logits}
+    targets = {"depth_zbuffer": torch.ones(1, 1, 1, 4), "segment_semantic": torch.tensor([[[0, 1, -1, -1]]])}
+    losses = {t: tasks[t].compute_loss(outputs[t], targets[t]) for t in tasks}
+    s.backward(losses, StepContext(None, None, targets, outputs, None, [], tasks, 0, 0, 0.0))
+    # cross-entropy at uniform logits: d/dlogit_k = (1/2 - [k = y]) per valid pixel, times w^y / N with N = 4
+    expected = torch.tensor([[-0.5, 1.5, 0.0, 0.0], [0.5, -1.5, 0.0, 0.0]]).reshape(1, 2, 1, 4) / 4
+    torch.testing.assert_close(logits.grad, expected)
+
+
 def test_unit_weights_equal_plain_sum() -> None:
     out = _step(_strategy(), (0.1, -0.1), (0.3, -0.2))
     torch.testing.assert_close(out["aux_grad"], torch.tensor([1.0, 1.0, -1.0, -1.0]) / 4)
@@ -217,3 +232,104 @@ def test_method_names_and_preferences() -> None:
     assert experiments.METHODS[4:] == tuple(f"Pareto ({a},{b})" for a, b in experiments.PREFERENCES)
     with pytest.raises(ValueError, match="method"):
         experiments.make_strategy("Ours", {}, None)
+
+
+# ---- notebook 02 on prepared real datasets (tiny fakes under a monkeypatched PAPER_MTL_DATA) ----
+
+
+def _write_fake_cityscapes(src, n: dict[str, int], seed: int = 0) -> None:
+    """The MTAN/LibMTL Cityscapes layout (7 classes, -1 = ignore, inverse depth with 0 = invalid) at 8x16."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for split, count in n.items():
+        for folder in ("image", "label_7", "depth"):
+            (src / split / folder).mkdir(parents=True)
+        for i in range(count):
+            depth = rng.uniform(0.01, 0.3, (8, 16, 1)).astype(np.float32)
+            depth[:2] = 0.0
+            np.save(src / split / "image" / f"{i}.npy", rng.uniform(0, 1, (8, 16, 3)).astype(np.float32))
+            np.save(src / split / "label_7" / f"{i}.npy", rng.integers(-1, 7, (8, 16)).astype(np.float32))
+            np.save(src / split / "depth" / f"{i}.npy", depth)
+
+
+def _write_fake_nyuv2(name: str, n: dict[str, int], class_names: list[str], seed: int = 0) -> None:
+    import numpy as np
+
+    from paper_mtl.data.store import save_split
+
+    rng = np.random.default_rng(seed)
+    meta = {"tasks": {
+        "segment_semantic": {
+            "kind": "classes", "num_classes": len(class_names), "ignore_index": -1, "class_names": class_names,
+        },
+        "depth_zbuffer": {"kind": "depth", "units": "m", "invalid": 0},
+    }}
+    for split, count in n.items():
+        depth = rng.uniform(0.5, 5, (count, 1, 24, 32)).astype(np.float32)
+        depth[:, :, :3] = 0.0
+        arrays = {
+            "rgb": rng.integers(0, 256, (count, 3, 24, 32), dtype=np.uint8),
+            "segment_semantic": rng.integers(-1, len(class_names), (count, 24, 32)),
+            "depth_zbuffer": depth,
+        }
+        save_split(name, split, arrays, meta)
+
+
+def test_prepared_real_datasets_replace_their_stand_ins(tmp_path, monkeypatch) -> None:
+    """NYUv2 replaces the indoor stand-in and Cityscapes (written by its converter) the second street one: read
+    at the profile's size from train / test with the split's limits, classes and weight names from the manifest,
+    the source in the sweep configuration; Virtual KITTI's stand-in stays."""
+    from paper_mtl.data.converters import prepare_cityscapes
+
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path / "data"))
+    assert experiments.data_sources() == {name: experiments.PROCEDURAL for name in experiments.DATASETS}
+    _write_fake_nyuv2("nyuv2_mtan", {"train": 20}, ["wall", "floor", "chair"])
+    assert experiments.data_source("indoor") == experiments.PROCEDURAL  # no test split yet
+    _write_fake_nyuv2("nyuv2_mtan", {"test": 12}, ["wall", "floor", "chair"], seed=1)
+    _write_fake_cityscapes(tmp_path / "cityscapes", {"train": 4, "val": 3})
+    prepare_cityscapes(tmp_path / "cityscapes", tmp_path / "data")
+    assert experiments.data_sources() == {"street": "procedural", "indoor": "nyuv2_mtan", "street_cs": "cityscapes7"}
+    assert experiments.class_names("indoor") == ["wall", "floor", "chair"]
+    assert experiments.class_names("street_cs") == [str(c) for c in range(7)]
+    assert "sky" in experiments.class_names("street_cs", experiments.PROCEDURAL)
+    assert experiments.tasks_of("street_cs")["segment_semantic"].channels == 7
+
+    s = experiments.settings("smoke")
+    n_train, n_val = experiments.split_sizes(s.n_images, experiments.DATASETS["indoor"].split)
+    experiments._dataset.cache_clear()
+    try:
+        train, val = experiments.dataset("indoor", "smoke")
+        assert (len(train), len(val)) == (n_train, n_val) and n_val < 12 < n_train < 20
+        assert train.inputs.shape == (n_train, 3, s.size, s.size) and val.targets["depth_zbuffer"].shape == (n_val, 1, s.size, s.size)
+        assert train.meta["source"] == "nyuv2_mtan" and train.meta["classes"] == ["wall", "floor", "chair"]
+        assert (train.targets["depth_zbuffer"] == 0).any() and (train.targets["segment_semantic"] == -1).any()
+        train, val = experiments.dataset("street_cs", "smoke")
+        assert (len(train), len(val)) == (4, 3) and train.meta["source"] == "cityscapes7"
+
+        device = torch.device("cpu")
+        config = experiments.run_config(s, "indoor", "Ours (main T_d)", 0, device)
+        assert config["data"] == "nyuv2_mtan"
+        assert experiments.run_config(s, "street", "Single T_s", 0, device)["data"] == experiments.PROCEDURAL
+        result = experiments.train_run(config)
+        assert [c for c in result["steps"].columns if c.startswith("w.")] == ["w.wall", "w.floor", "w.chair"]
+        assert set(result["regions"]["class"]) == {-1, 0, 1, 2}
+        assert math.isfinite(result["best"]["depth_zbuffer"]) and math.isfinite(result["best"]["segment_semantic"])
+        result = experiments.train_run(experiments.run_config(s, "street_cs", "Ours (main T_s)", 0, device))
+        assert len([c for c in result["steps"].columns if c.startswith("w.")]) == s.depth_bins
+        assert math.isfinite(result["best"]["depth_zbuffer"]) and math.isfinite(result["best"]["segment_semantic"])
+    finally:
+        experiments._dataset.cache_clear()
+
+
+def test_manifest_class_names() -> None:
+    def meta(**seg) -> dict:
+        return {"tasks": {"segment_semantic": {"kind": "classes", **seg}}}
+
+    assert experiments.manifest_class_names(meta(num_classes=3, classes="NYUv2 3-class grouping")) == ["0", "1", "2"]
+    assert experiments.manifest_class_names(meta(num_classes=2, class_names=["road", "car"])) == ["road", "car"]
+    assert experiments.manifest_class_names(meta(classes=["road", "car"])) == ["road", "car"]
+    with pytest.raises(ValueError, match="lists 2"):
+        experiments.manifest_class_names(meta(num_classes=3, class_names=["road", "car"]))
+    with pytest.raises(ValueError, match="neither num_classes"):
+        experiments.manifest_class_names(meta(classes="unknown"))

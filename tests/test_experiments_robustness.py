@@ -7,8 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
+from paper_mtl.data.converters.taskonomy import TASKONOMY_TASKS
 from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.data.store import save_split
 from paper_mtl.experiments import robustness as E
+from paper_mtl.sweep import config_hash
 
 
 def test_letters_cover_the_eleven_tasks_in_table_order():
@@ -89,7 +92,7 @@ def test_table1_marks_pairs_better_than_their_baseline():
     assert counts == {"pairs": 4, "pgd_better": 2, "clean_better": 1, "pgd_fraction": 0.5, "clean_fraction": 0.25}
     wide = E.table1_wide(long.reset_index(), "pgd")
     assert list(wide.columns) == ["Baseline", "Normal", "Reshad"]
-    assert wide.loc["SemSeg", "Normal"] == "0.12*" and wide.loc["DepthZ", "Reshad"] == "0.91"
+    assert wide.loc["SemSeg", "Normal"] == "**0.12**" and wide.loc["DepthZ", "Reshad"] == "0.91"
     evidence = E.table1_evidence(long.reset_index())
     assert evidence.checks == {"more than half of the pairs beat the baseline under PGD": False,
                                "more pairs beat the baseline under PGD than clean": True}
@@ -156,3 +159,96 @@ def test_one_tiny_training_run_is_deterministic(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(a["attacks"][1]["table"], b["attacks"][1]["table"])
     table = a["attacks"][1]["table"].set_index("task")
     assert list(table.index) == ["s", "d"] and table.loc["s", "higher_is_better"] and not table.loc["d", "higher_is_better"]
+
+
+def _fake_taskonomy(tasks, sizes=(("train", 5), ("test", 3)), side=24):
+    """A tiny prepared Taskonomy in the converter's layout (under ``$PAPER_MTL_DATA``), with some pixels
+    without geometry (depth and normals 0) and some unlabelled ones (segmentation -1)."""
+    rng = np.random.default_rng(0)
+    meta = {"source": "/fake/taskonomy", "tasks": {t: {k: v for k, v in TASKONOMY_TASKS[t].items() if k != "channels"}
+                                                   for t in tasks}}
+    for split, n in sizes:
+        hw = (side, side)
+        depth = rng.uniform(0.5, 8.0, (n, 1, *hw)).astype(np.float32)
+        depth[:, :, :4] = 0.0
+        arrays = {"rgb": rng.integers(0, 256, (n, 3, *hw), dtype=np.uint8)}
+        for t in tasks:
+            spec = TASKONOMY_TASKS[t]
+            if spec["kind"] == "depth":
+                arrays[t] = depth
+            elif t == "normal":
+                normal = rng.normal(size=(n, 3, *hw)).astype(np.float32)
+                arrays[t] = normal / np.linalg.norm(normal, axis=1, keepdims=True) * (depth > 0)
+            elif t == "segment_semantic":
+                arrays[t] = rng.integers(-1, 18, (n, *hw)).astype(np.int64)
+            else:
+                arrays[t] = rng.uniform(0, 1, (n, spec["channels"], *hw)).astype(np.float32)
+        building = f"bldg_{split}"
+        save_split("taskonomy", split, arrays,
+                   {**meta, "buildings": [building], "views": [f"{building}/point_{i}_view_0" for i in range(n)]})
+
+
+def test_without_prepared_taskonomy_the_scenes_are_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    settings = E.RobustnessSettings.for_profile("smoke")
+    assert E.scene_source() == "indoor scenes"
+    config = E._config(settings, "s", {"s": 1.0}, ["s"], 0, torch.device("cpu"))
+    assert config["data"] == {"size": 16, "n_train": 32, "n_test": 16, "seed": 0, "source": "indoor scenes"}
+    assert E.settings_table(settings).iloc[0].to_dict() == {"setting": "data", "value": "indoor scenes"}
+    E.require_tasks("sdenrkKDAEp", "indoor scenes")  # the scenes have every task
+    _fake_taskonomy(["depth_zbuffer"], sizes=(("train", 2),))  # a train split alone is not enough
+    assert E.scene_source() == "indoor scenes"
+
+
+def test_prepared_taskonomy_replaces_the_scenes(tmp_path, monkeypatch):
+    """Notebook 01 reads the prepared Taskonomy when both its splits exist: the configurations (cache keys) name
+    it, classes come from the manifest, pixels without geometry stay masked through standardisation."""
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    monkeypatch.setenv("PAPER_MTL_CACHE", str(tmp_path / "cache"))
+    settings = E.RobustnessSettings.for_profile("smoke")
+    scenes_config = E._config(settings, "sd", {"s": 1.0, "d": 0.1}, ["s", "sd"], 0, torch.device("cpu"))
+    _fake_taskonomy([n for n in E.TASK_LETTERS.values() if n != "rgb"])
+    assert E.scene_source() == "taskonomy" and E.taskonomy_letters() == "sdeknrKDAEp"
+    config = E._config(settings, "sd", {"s": 1.0, "d": 0.1}, ["s", "sd"], 0, torch.device("cpu"))
+    assert config["data"]["source"] == "taskonomy"
+    assert config_hash(E.train_and_measure, config) != config_hash(E.train_and_measure, scenes_config)
+    assert E.settings_table(settings).iloc[0].value == "taskonomy"
+    E.scene_data.cache_clear()
+    try:
+        train, test = E.scene_data(16, 32, 16, 0, "taskonomy")
+        assert (len(train), len(test)) == (5, 3)  # every view there is, when fewer than asked
+        assert train.inputs.shape == (5, 3, 16, 16) and train.inputs.max() <= 1
+        assert sorted(train.targets) == sorted(E.TASK_LETTERS)
+        assert train.meta["segmentation_classes"] == 18
+        assert "5 train views from buildings bldg_train" in train.meta["source"]
+        assert "/fake/taskonomy" in train.meta["source"] and test.meta["source"] == train.meta["source"]
+        assert train.targets["s"].dtype == torch.int64 and train.targets["s"].min() == -1
+        assert train.targets["p"].shape == (5, 2, 16, 16)
+        for letter in E.MASKED_LETTERS:  # no geometry: still exactly 0, so masked_l1 skips it
+            for data in (train, test):
+                assert (data.targets[letter][:, :, :2] == 0).all()
+                assert (data.targets[letter][:, :, 4:] != 0).any(1).all()
+            value = train.targets[letter]
+            valid = value.movedim(1, -1)[(value != 0).any(1)]  # (valid pixels, channels)
+            assert len(valid) > value[:, 0, 4:].numel()  # rows 0-3 of 24 px lack depth: rows 0-2 of 16 px
+            torch.testing.assert_close(valid.mean(0), torch.zeros(valid.shape[1]), atol=1e-4, rtol=0)
+            torch.testing.assert_close(valid.std(0), torch.ones(valid.shape[1]), atol=1e-4, rtol=0)
+        tasks = E.scene_tasks("taskonomy", 18)
+        assert tasks["d"].loss == tasks["n"].loss == "masked_l1" and tasks["e"].loss == "l1"
+        assert tasks["s"].channels == 18
+        result = E.train_and_measure(config)
+    finally:
+        E.scene_data.cache_clear()
+    table = result["attacks"][1]["table"].set_index("task")
+    assert list(table.index) == ["s", "d"] and np.isfinite(table.loc["d", "clean_loss"])
+
+
+def test_prepared_taskonomy_without_a_needed_task_stops_before_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    _fake_taskonomy(["segment_semantic", "depth_zbuffer", "edge_texture", "normal"])
+    settings = E.RobustnessSettings.for_profile("smoke")
+    assert E.profile_letters(settings) == "sdek"
+    monkeypatch.setattr(E, "_sweep", lambda *a, **k: pytest.fail("trained despite a missing task"))
+    for experiment in (E.robustness_vs_tasks, E.pair_table, E.algorithm1_comparison, E.lemma1_gradient_norms):
+        with pytest.raises(ValueError, match=r"lacks task\(s\) \['keypoints2d'\]"):
+            experiment(settings, device="cpu", progress=False)

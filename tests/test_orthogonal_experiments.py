@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from paper_mtl import published
+from paper_mtl.data.digits import digit_source
 from paper_mtl.data.store import save_split
 from paper_mtl.experiments import orthogonal as E
 from paper_mtl.weighting.base import WeightedSum
@@ -100,6 +101,7 @@ def test_profiles_and_scene_tasks():
     assert (tasks["normal"].loss, tasks["normal"].metric) == ("masked_mse", "one_minus_abs_cos")
     config = E.multidigit_config(quick, "No reg", 3, __import__("torch").device("cpu"), 0)
     assert config["seed"] == 3 and config["filters"] == 20 and config["device"] == "cpu"
+    assert config["data"] == digit_source()  # the cache key sees which digits trained the model
 
 
 def test_prepared_nyuv2_replaces_the_scenes(tmp_path, monkeypatch):
@@ -120,9 +122,10 @@ def test_prepared_nyuv2_replaces_the_scenes(tmp_path, monkeypatch):
             "normal": normal / np.linalg.norm(normal, axis=1, keepdims=True),
         }
         save_split("nyuv2", split, arrays, meta)
+    assert E.scene_source() == "nyuv2"
     E._scenes.cache_clear()
     try:
-        train, test, classes, source = E._scenes(3, 2, 4, 0)
+        train, test, classes, source = E._scenes(3, 2, 4, 0, E.scene_source())
     finally:
         E._scenes.cache_clear()
     assert (source, classes, len(train), len(test)) == ("nyuv2", 13, 3, 2)

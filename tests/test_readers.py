@@ -10,7 +10,7 @@ import torch
 
 from paper_mtl.data.converters import prepare_nyuv2_npy
 from paper_mtl.data.multitask import MultiTaskData
-from paper_mtl.data.readers import describe_prepared, load_prepared, prepared_splits, resize
+from paper_mtl.data.readers import describe_prepared, first_prepared, load_prepared, prepared_splits, resize
 from paper_mtl.data.store import save_split
 
 KINDS = {
@@ -158,3 +158,13 @@ def test_converted_dataset_round_trip_and_summaries(tmp_path: Path) -> None:
         "nyuv2_mtan/test: depth_zbuffer float32[1, 1, 4, 6], normal float32[1, 3, 4, 6], rgb uint8[1, 3, 4, 6], "
         "segment_semantic int64[1, 4, 6]"
     )
+
+
+def test_first_prepared_needs_every_split(tmp_path: Path) -> None:
+    arrays = {"rgb": np.zeros((1, 3, 2, 2), np.uint8)}
+    save_split("half", "train", arrays, {}, root=tmp_path)
+    save_split("whole", "train", arrays, {}, root=tmp_path)
+    save_split("whole", "test", arrays, {}, root=tmp_path)
+    assert first_prepared(["missing", "half", "whole"], ["train", "test"], root=tmp_path) == "whole"
+    assert first_prepared(["half", "whole"], ["train"], root=tmp_path) == "half"
+    assert first_prepared(["half", "missing"], ["train", "test"], root=tmp_path) is None

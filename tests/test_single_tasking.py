@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
+from paper_mtl.data.store import save_split
 from paper_mtl.experiments import single_tasking as st
 from paper_mtl.reporting import NOT_TESTABLE
 
@@ -111,3 +112,90 @@ def test_train_row_at_smoke_scale():
     assert len(probes["separation"]) == 2 and set(probes["tsne"]["task"]) == {"seg", "albedo", "depth"}
     assert np.asarray(probes["predictions"]["output"]["seg"]).shape == (1, 16, 16)
     assert st.train_row(config)["metric"] == result["metric"]  # deterministic on CPU
+
+
+def fake_prepared(name, splits, tasks, n=3, size=32, seed=0):
+    """A tiny prepared dataset in the converters' layout (PASCAL_MT or NYUv2 arrays) with ``tasks`` only."""
+    rng = np.random.default_rng(seed)
+    meta = {"source": f"/nowhere/{name}", "tasks": {
+        "edge_texture": {"kind": "binary"},
+        "segment_semantic": {"kind": "classes", "num_classes": 21 if name == "pascal_mt" else 13, "ignore_index": -1},
+        "parts": {"kind": "classes", "num_classes": 7, "ignore_index": -1},
+        "normal": {"kind": "normal"},
+        "saliency": {"kind": "classes", "num_classes": 2, "ignore_index": -1},
+        "depth_zbuffer": {"kind": "depth", "units": "m", "invalid": 0},
+    }}
+    for split in splits:
+        normal = rng.normal(size=(n, 3, size, size)).astype(np.float32)
+        edges = np.zeros((n, 1, size, size), np.float32)
+        edges[:, :, 13] = 1  # a one-pixel line that nearest sampling to 8x8 would miss
+        seg = np.zeros((n, size, size), np.int64)
+        seg[..., size // 2:] = 1
+        parts = rng.integers(0, 7, (n, size, size))
+        parts[0] = -1  # no person: ignored whole, as the converter writes it
+        parts[1] = 0  # no part pixel either
+        every = {
+            "edge_texture": edges, "segment_semantic": seg, "parts": parts,
+            "normal": normal / np.linalg.norm(normal, axis=1, keepdims=True),
+            "saliency": rng.integers(0, 2, (n, size, size)),
+            "depth_zbuffer": rng.uniform(0.5, 5, (n, 1, size, size)).astype(np.float32),
+        }
+        arrays = {"rgb": rng.integers(0, 256, (n, 3, size, size), dtype=np.uint8), **{t: every[t] for t in tasks}}
+        save_split(name, split, arrays, {**meta, "tasks": {t: meta["tasks"][t] for t in tasks}})
+
+
+def test_prepared_pascal_and_nyuv2_replace_the_scenes(tmp_path, monkeypatch):
+    """PASCAL and NYUD tables read the prepared datasets when present (FSV stays procedural); the source is in the
+    data's meta and in every sweep config; class counts come from the manifests; edges survive the downsampling."""
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    assert [st.data_source(d) for d in st.DATASETS] == ["indoor scenes", "indoor scenes", "street scenes"]
+    fake_prepared("pascal_mt", ["train"], st.PREPARED["pascal"].columns.values())
+    assert st.data_source("pascal") == "indoor scenes"  # one split only: not used
+    fake_prepared("pascal_mt", ["train", "val"], st.PREPARED["pascal"].columns.values())
+    fake_prepared("nyuv2_mtan", ["train", "test"], ["segment_semantic", "normal", "depth_zbuffer"], n=2)
+    assert [st.data_source(d) for d in st.DATASETS] == ["pascal_mt", "nyuv2_mtan", "street scenes"]
+    st._scene_data.cache_clear()
+    try:
+        train, val = st.scene_data("pascal", 8, 2, 8, 0)
+        nyud_train, nyud_val = st.scene_data("nyud", 8, 8, 8, 0)
+    finally:
+        st._scene_data.cache_clear()
+    assert (len(train), len(val), len(nyud_train), len(nyud_val)) == (3, 2, 2, 2)  # cut to the sizes, or fewer
+    assert train.meta["source"] == "pascal_mt" and nyud_val.meta["source"] == "nyuv2_mtan"
+    assert nyud_val.meta["split"] == "test" and train.inputs.shape == (3, 3, 8, 8)
+    assert list(train.targets) == list(st.DATASETS["pascal"].tasks)
+    edge = train.targets["edge"]
+    assert edge.shape == (3, 1, 8, 8) and edge[:, 0, 3].eq(1).all() and edge.sum() == 3 * 8  # max-pooled line
+    assert (train.targets["parts"][:2] == -1).all() and (train.targets["parts"][2] >= 0).all()
+    assert train.targets["sal"].shape == (3, 8, 8) and nyud_train.targets["depth"].shape == (2, 1, 8, 8)
+    derived = nyud_train.targets["edge"]  # from the segmentation: a vertical boundary between columns 3 and 4
+    assert derived.shape == (2, 1, 8, 8) and derived[..., 3:5].sum() > 0 and derived.sum() == derived[..., 3:5].sum()
+    tasks = st.dataset_tasks("pascal")
+    assert (tasks["seg"].channels, tasks["parts"].channels) == (21, 7)
+    assert st.dataset_tasks("nyud")["seg"].channels == 13
+    assert st.dataset_tasks("nyud", "indoor scenes")["seg"].channels == 11
+    assert st.display_kinds("pascal")["seg"] == ("label", 21)
+    settings = st.settings_for("smoke")
+    (config,) = st.row_configs(settings, "pascal", "R-26", "deeplab", "multi", 0, "cpu")
+    (procedural,) = st.row_configs(settings, "pascal", "R-26", "deeplab", "multi", 0, "cpu", "indoor scenes")
+    assert config["data"] == "pascal_mt" and {k: v for k, v in config.items() if k != "data"} == {
+        k: v for k, v in procedural.items() if k != "data"}  # the cache key differs by the source only
+    assert st.row_configs(settings, "fsv", "R-50", "deeplab", "se_adv", 0, "cpu")[0]["data"] == "street scenes"
+    with pytest.raises(ValueError, match="source"):
+        st.row_configs(settings, "fsv", "R-50", "deeplab", "se_adv", 0, "cpu", "pascal_mt")
+    config.update(train_size=3, val_size=2, probes=False)
+    result = st.train_row(config)
+    assert set(result["metric"]) == set(st.DATASETS["pascal"].tasks)
+    st._scene_data.cache_clear()
+
+
+def test_prepared_dataset_without_a_needed_task_fails_early(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    fake_prepared("pascal_mt", ["train", "val"], ["edge_texture", "segment_semantic", "normal", "saliency"])
+    with pytest.raises(ValueError, match=r"lacks \['parts'\].*column\(s\) \['parts'\]"):
+        st.data_source("pascal")
+    with pytest.raises(ValueError, match="parts"):  # before anything trains
+        st.run_rows(st.TABLES["3a"].rows, "pascal", "smoke", progress=False)
+    fake_prepared("nyuv2_labeled", ["train", "test"], ["normal", "depth_zbuffer"])
+    with pytest.raises(ValueError, match=r"lacks \['segment_semantic'\].*\['edge', 'seg'\]"):
+        st.data_source("nyud")  # the derived edges need the segmentation too

@@ -93,6 +93,12 @@ def prepared_splits(name: str, root: str | Path | None = None) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and has_split(name, p.name, root))
 
 
+def first_prepared(names: Sequence[str], splits: Sequence[str], root: str | Path | None = None) -> str | None:
+    """The first dataset of ``names`` prepared with every split of ``splits`` (under ``root``), else ``None``: how
+    the experiments decide between a real dataset and its procedural stand-in."""
+    return next((name for name in names if set(splits) <= set(prepared_splits(name, root))), None)
+
+
 def describe_prepared(name: str, root: str | Path | None = None) -> list[str]:
     """One line per prepared split of ``name``: its directory and each array's dtype and shape."""
     lines = []

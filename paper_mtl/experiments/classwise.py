@@ -7,6 +7,17 @@ NYUv2's 795:654 proportion, depth in metres) and a second street configuration f
 2975:500 proportion, depth in tens of metres with the sky invalid, as Cityscapes has no disparity there). Tasks:
 semantic segmentation T_s (cross-entropy over the family's classes) and depth T_d (L1 over valid pixels).
 
+Real data. Where a converter's output is prepared (``data_scripts/prepare_nyuv2.py``,
+``data_scripts/prepare_cityscapes.py``), it replaces its stand-in (:func:`data_source`): NYUv2 for ``indoor``,
+Cityscapes for ``street_cs`` (Virtual KITTI has no converter, so ``street`` stays procedural). The first
+``n_train`` images of the prepared ``train`` split and the first ``n_val`` of its ``test`` split (NYUv2's 654
+test images, Cityscapes' 500 validation images: the paper's validation sets) are read at the profile's square
+size, targets as the converters write them: NYUv2 depth in metres, Cityscapes depth as MTAN's disparity-derived
+inverse depth (not the stand-in's z/10), 0 = invalid depth and -1 = unlabelled pixel in both, ignored by the
+losses, the class-wise weights and the depth metrics. T_s's classes and their names come from the dataset's
+manifest (:func:`manifest_class_names`). The source is part of every sweep configuration (``"data"``), so cached
+runs on one source are never reused for the other, and each dataset's ``meta["source"]`` names it.
+
 Model and training (Sec. 5.1–5.2). A U-Net with a shared contracting path and one expanding path per task
 (:func:`~paper_mtl.models.unet.build_unet`; single-task runs have one), SGD with momentum 0.9 at lr 0.01, divided
 by 10 at ``lr_drop`` epochs (the paper: after 20 epochs), batch 8. Methods (:data:`METHODS`):
@@ -39,9 +50,12 @@ import pandas as pd
 import torch
 
 from paper_mtl import published
+from paper_mtl.data.converters.nyuv2 import PREPARED_NAMES as NYUV2_NAMES
 from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.data.readers import first_prepared, load_prepared
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
+from paper_mtl.data.store import load_split
 from paper_mtl.models.unet import build_unet
 from paper_mtl.profiles import check_choice, check_profile, resolve_device
 from paper_mtl.sweep import run_sweep
@@ -57,7 +71,8 @@ SEG, DEPTH = "segment_semantic", "depth_zbuffer"
 @dataclass(frozen=True)
 class DatasetSpec:
     """A procedural stand-in: scene ``family`` rendered from ``seed``, split in the ``split`` proportion
-    (train, val), depth target ``depth`` (``inverse``: 1/z; ``metres``: z; ``tens_no_sky``: z/10, sky invalid)."""
+    (train, val), depth target ``depth`` (``inverse``: 1/z; ``metres``: z; ``tens_no_sky``: z/10, sky invalid).
+    ``prepared``: the names of the prepared real datasets that replace it when present, in order of preference."""
 
     paper_name: str
     family: str
@@ -65,15 +80,25 @@ class DatasetSpec:
     split: tuple[int, int]
     depth: str
     warmup_fraction: float
+    prepared: tuple[str, ...] = ()
 
 
 DATASETS: dict[str, DatasetSpec] = {
     "street": DatasetSpec("Virtual KITTI", "street", 0, (9, 1), "inverse", 1.0),
-    "indoor": DatasetSpec("NYUv2", "indoor", 1, (795, 654), "metres", 1.0),
-    "street_cs": DatasetSpec("Cityscapes", "street", 2, (2975, 500), "tens_no_sky", 0.6),
+    "indoor": DatasetSpec(
+        "NYUv2", "indoor", 1, (795, 654), "metres", 1.0, prepared=NYUV2_NAMES
+    ),
+    "street_cs": DatasetSpec(
+        "Cityscapes", "street", 2, (2975, 500), "tens_no_sky", 0.6, prepared=("cityscapes7", "cityscapes19", "cityscapes2")
+    ),
 }
 """Figure 2 (street), Figure 3 (indoor) and Figure 4 (street_cs); ``warmup_fraction`` scales the weight warm-up
-(the paper starts updating after 20 epochs, 12 for Cityscapes)."""
+(the paper starts updating after 20 epochs, 12 for Cityscapes). Prepared NYUv2 is looked for under
+:data:`~paper_mtl.data.converters.nyuv2.PREPARED_NAMES`; prepared Cityscapes under the converter's ``cityscapes<classes>``, 7 classes first (the paper
+does not say which label set it trains on)."""
+
+PROCEDURAL = "procedural"
+"""The source of a dataset rendered from its :class:`DatasetSpec` (no prepared real dataset)."""
 
 PREFERENCES: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.92, 0.38), (0.71, 0.71), (0.38, 0.92), (1.0, 0.0))
 """Pareto MTL's preference vectors in the order of the paper's figures, on the loss vector (T_s, T_d)."""
@@ -141,6 +166,46 @@ def split_sizes(n_images: int, split: tuple[int, int]) -> tuple[int, int]:
     return n_images - n_val, n_val
 
 
+def data_source(name: str) -> str:
+    """Where dataset ``name``'s images come from: the first of its :attr:`DatasetSpec.prepared` datasets whose
+    ``train`` and ``test`` splits are prepared (under ``$PAPER_MTL_DATA``), else :data:`PROCEDURAL`."""
+    check_choice("dataset", name, DATASETS)
+    return first_prepared(DATASETS[name].prepared, ("train", "test")) or PROCEDURAL
+
+
+def data_sources() -> dict[str, str]:
+    """:func:`data_source` of every dataset of :data:`DATASETS`."""
+    return {name: data_source(name) for name in DATASETS}
+
+
+def manifest_class_names(meta: Mapping[str, Any]) -> list[str]:
+    """T_s's class names from a prepared split's manifest ``meta``: the list under ``tasks.segment_semantic``'s
+    ``class_names`` (or ``classes`` where that is a list rather than a description), else the class ids ``0`` …
+    ``num_classes - 1`` as :class:`~paper_mtl.weighting.classwise.ClasswiseWeighting` names them by default."""
+    seg = meta.get("tasks", {}).get(SEG, {})
+    count = seg.get("num_classes")
+    for key in ("class_names", "classes"):
+        names = seg.get(key)
+        if isinstance(names, list | tuple):
+            if count is not None and len(names) != int(count):
+                raise ValueError(f"the manifest lists {len(names)} {SEG} {key} for num_classes = {count}")
+            return [str(n) for n in names]
+    if count is None:
+        raise ValueError(f"the manifest gives neither num_classes nor class names for {SEG}: {dict(seg)}")
+    return [str(c) for c in range(int(count))]
+
+
+def class_names(name: str, source: str | None = None) -> list[str]:
+    """T_s's class names of dataset ``name`` read from ``source`` (default :func:`data_source`): the scene
+    family's for :data:`PROCEDURAL`, else the prepared dataset's manifest's (:func:`manifest_class_names`)."""
+    check_choice("dataset", name, DATASETS)
+    source = data_source(name) if source is None else source
+    if source == PROCEDURAL:
+        return scene_classes(DATASETS[name].family)
+    check_choice("source", source, DATASETS[name].prepared)
+    return manifest_class_names(load_split(source, "train")[1])
+
+
 def _depth_target(z: np.ndarray, seg: np.ndarray, spec: DatasetSpec) -> np.ndarray:
     if spec.depth == "inverse":
         return (1.0 / z).astype(np.float32)
@@ -151,25 +216,39 @@ def _depth_target(z: np.ndarray, seg: np.ndarray, spec: DatasetSpec) -> np.ndarr
 
 
 @lru_cache(maxsize=3)
-def _dataset(name: str, n_images: int, size: int, seed: int, device: str) -> tuple[MultiTaskData, MultiTaskData]:
+def _dataset(
+    name: str, n_images: int, size: int, seed: int, device: str, source: str
+) -> tuple[MultiTaskData, MultiTaskData]:
     spec = DATASETS[name]
+    n_train, n_val = split_sizes(n_images, spec.split)
+    if source != PROCEDURAL:
+        check_choice("source", source, spec.prepared)
+        meta = {"dataset": name, "source": source, "classes": class_names(name, source)}
+        splits = []
+        for split, limit in (("train", n_train), ("test", n_val)):
+            data = load_prepared(source, split, [SEG, DEPTH], size=size, limit=limit)
+            origin = {"origin": data.meta.get("source")}  # the converter's input, before "source" names ours
+            splits.append(MultiTaskData(data.inputs, data.targets, {**data.meta, **origin, **meta}))
+        return splits[0], splits[1]
     arrays = render(n_images, size=size, family=spec.family, seed=spec.seed + 1000 * seed, device=device)
     arrays = {"rgb": arrays["rgb"], SEG: arrays[SEG], DEPTH: _depth_target(arrays[DEPTH], arrays[SEG], spec)}
-    n_train, _ = split_sizes(n_images, spec.split)
-    data = MultiTaskData.from_arrays(arrays, input_key="rgb", tasks=[SEG, DEPTH], meta={"dataset": name})
+    meta = {"dataset": name, "source": PROCEDURAL, "classes": scene_classes(spec.family)}
+    data = MultiTaskData.from_arrays(arrays, input_key="rgb", tasks=[SEG, DEPTH], meta=meta)
     return data.subset(slice(0, n_train)), data.subset(slice(n_train, n_images))
 
 
 def dataset(name: str, profile: str, seed: int = 0, device: str | torch.device = "cpu") -> tuple[MultiTaskData, MultiTaskData]:
-    """The (train, val) splits of dataset ``name`` (a key of :data:`DATASETS`) at ``profile``'s size."""
+    """The (train, val) splits of dataset ``name`` (a key of :data:`DATASETS`) at ``profile``'s size: the prepared
+    real dataset when present, else the stand-in (:func:`data_source`; ``meta["source"]`` says which,
+    ``meta["classes"]`` names T_s's classes)."""
     check_choice("dataset", name, DATASETS)
     s = settings(profile)
-    return _dataset(name, s.n_images, s.size, seed, resolve_device(device).type)
+    return _dataset(name, s.n_images, s.size, seed, resolve_device(device).type, data_source(name))
 
 
-def tasks_of(name: str) -> dict[str, Any]:
-    """T_s with the dataset family's classes and T_d."""
-    return get_tasks([SEG, DEPTH], classes={SEG: len(scene_classes(DATASETS[name].family))})
+def tasks_of(name: str, source: str | None = None) -> dict[str, Any]:
+    """T_s with the classes of dataset ``name`` read from ``source`` (default :func:`data_source`) and T_d."""
+    return get_tasks([SEG, DEPTH], classes={SEG: len(class_names(name, source))})
 
 
 def make_strategy(method: str, config: Mapping[str, Any], train: MultiTaskData) -> tuple[list[str], Strategy]:
@@ -184,7 +263,7 @@ def make_strategy(method: str, config: Mapping[str, Any], train: MultiTaskData) 
     warmup = int(round(config["warmup"] * DATASETS[config["dataset"]].warmup_fraction))
     common = {"lr": config["cw_lr"], "warmup_epochs": warmup, "interval": config["interval"]}
     if method == "Ours (main T_d)":
-        names = scene_classes(DATASETS[config["dataset"]].family)
+        names = class_names(config["dataset"], config["data"])
         return [SEG, DEPTH], ClasswiseWeighting(DEPTH, SEG, class_names=names, **common)
     if method == "Ours (main T_s)":
         depth = train.targets[DEPTH]
@@ -242,9 +321,11 @@ def train_run(config: Mapping[str, Any]) -> dict[str, Any]:
     per-step log ``steps`` (class-wise weights ``w.<class>``; Pareto MTL's ``phase``/``alpha.<task>``), and for runs
     that predict depth the depth metrics by region (:func:`depth_region_metrics`) of the final model.
     """
-    train, val = _dataset(config["dataset"], config["n_images"], config["size"], config["data_seed"], config["device"])
+    train, val = _dataset(
+        config["dataset"], config["n_images"], config["size"], config["data_seed"], config["device"], config["data"]
+    )
     task_names, strategy = make_strategy(config["method"], config, train)
-    all_tasks = tasks_of(config["dataset"])
+    all_tasks = tasks_of(config["dataset"], config["data"])
     tasks = {t: all_tasks[t] for t in task_names}
     torch.manual_seed(config["seed"])
     model = build_unet(tasks, width=config["width"], depth=config["levels"])
@@ -270,20 +351,25 @@ def train_run(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_config(s: Settings, dataset_name: str, method: str, seed: int, device: torch.device) -> dict[str, Any]:
-    """One run's sweep configuration."""
+    """One run's sweep configuration. It names the dataset's source (:func:`data_source`), so results cached on
+    the stand-in are never reused for the prepared real dataset, nor the other way round."""
     return {
         "dataset": dataset_name, "method": method, "size": s.size, "n_images": s.n_images, "width": s.width,
         "levels": s.levels, "epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr, "lr_drop": s.lr_drop,
         "warmup": s.warmup, "cw_lr": s.cw_lr, "interval": s.interval, "depth_bins": s.depth_bins,
-        "phase1_epochs": s.phase1_epochs, "seed": seed, "data_seed": seed, "device": device.type,
+        "phase1_epochs": s.phase1_epochs, "seed": seed, "data_seed": seed, "data": data_source(dataset_name),
+        "device": device.type,
     }
 
 
-def _runs(profile: str, device: str | torch.device, seed: int, progress: bool, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _runs(
+    profile: str, device: str | torch.device, seed: int, progress: bool, pairs: list[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """The results of the runs ``pairs`` (dataset, method) keyed by pair, and each dataset's source."""
     s, dev = settings(profile), resolve_device(device)
     configs = [run_config(s, d, m, seed, dev) for d, m in pairs]
     results = run_sweep(train_run, configs, "02_classwise", progress=progress)
-    return dict(zip(pairs, results))
+    return dict(zip(pairs, results)), {c["dataset"]: c["data"] for c in configs}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -303,10 +389,10 @@ def published_losses() -> pd.DataFrame:
 
 def comparison(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """Figures 2–4: every method of :data:`METHODS` on every dataset of :data:`DATASETS` (plus the linear sum on
-    the street dataset). Returns ``losses`` (dataset, method, ts_loss, td_loss and the published pair) and
-    ``runs`` (the raw run results keyed by (dataset, method))."""
+    the street dataset). Returns ``losses`` (dataset, method, ts_loss, td_loss and the published pair), ``runs``
+    (the raw run results keyed by (dataset, method)) and ``sources`` (each dataset's :func:`data_source`)."""
     pairs = [(d, m) for d in DATASETS for m in METHODS] + [("street", LINEAR)]
-    runs = _runs(profile, device, seed, progress, pairs)
+    runs, sources = _runs(profile, device, seed, progress, pairs)
     rows = [
         {"dataset": d, "method": m, "ts_loss": r["best"].get(SEG, np.nan), "td_loss": r["best"].get(DEPTH, np.nan)}
         for (d, m), r in runs.items()
@@ -315,7 +401,7 @@ def comparison(profile: str, device: str | torch.device = "auto", seed: int = 0,
     paper = published_losses().rename(columns={"ts_loss": "paper_ts_loss", "td_loss": "paper_td_loss"})
     losses = ours.merge(paper, on=["dataset", "method"], how="left")
     losses["paper_dataset"] = losses["dataset"].map({k: v.paper_name for k, v in DATASETS.items()})
-    return {"losses": losses, "runs": runs}
+    return {"losses": losses, "runs": runs, "sources": sources}
 
 
 def lowest_main_loss(losses: pd.DataFrame, ts: str = "ts_loss", td: str = "td_loss") -> dict[str, bool]:
@@ -339,12 +425,13 @@ def depth_by_region(profile: str, device: str | torch.device = "auto", seed: int
                     dataset_name: str = "street", focus: str = "car") -> dict[str, pd.DataFrame]:
     """Table 1: depth δ<1.25 (%) and log-L1 of single T_d and the linear sum, on the whole image and outside /
     inside the class ``focus`` (the paper's "car"), with the published values (``table``); and the same metrics
-    for every class of the family (``classes``: inside each class, change of log-L1 in percent, negative =
-    the two-task model is better there)."""
+    for every class of the dataset (``classes``: inside each class, change of log-L1 in percent, negative =
+    the two-task model is better there). On a prepared real dataset the classes are its manifest's
+    (:func:`class_names`), so ``focus`` must be one of them."""
     check_choice("dataset", dataset_name, DATASETS)
-    names = scene_classes(DATASETS[dataset_name].family)
+    names = class_names(dataset_name)
     check_choice("focus class", focus, names)
-    runs = _runs(profile, device, seed, progress, [(dataset_name, "Single T_d"), (dataset_name, LINEAR)])
+    runs, _ = _runs(profile, device, seed, progress, [(dataset_name, "Single T_d"), (dataset_name, LINEAR)])
     single = runs[(dataset_name, "Single T_d")]["regions"]
     multi = runs[(dataset_name, LINEAR)]["regions"]
     c = names.index(focus)

@@ -50,9 +50,10 @@ import torch
 from scipy.stats import pearsonr, spearmanr
 
 from paper_mtl import published
-from paper_mtl.data.digits import multidigit
+from paper_mtl.data.converters.nyuv2 import PREPARED_NAMES as NYUV2_NAMES
+from paper_mtl.data.digits import digit_source, multidigit
 from paper_mtl.data.multitask import MultiTaskData
-from paper_mtl.data.readers import load_prepared, prepared_splits
+from paper_mtl.data.readers import first_prepared, load_prepared
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.gradients import cosine_column, cosine_statistics, rolling_std
@@ -92,7 +93,8 @@ class Settings:
     MultiDigit: ``digit_sizes`` (train, val, test) images of ``image_size`` pixels; Table 1 trains every model
     ``runs`` times for ``epochs`` epochs with ``filters`` filters, batch ``batch_size`` and Adam at ``lr`` (the
     paper's 20, 64 and 1e-3). Figure 3's grid is every model x ``grid_filters`` x ``grid_batch_sizes`` x
-    ``grid_lrs`` x ``grid_runs`` seeds. ``window`` is Figure 4's rolling window. Scenes: ``scene_train`` /
+    ``grid_lrs`` x ``grid_runs`` seeds (the paper: five seeds per setting; ``quick`` and ``paper`` spend that budget on
+    more settings, one seed each). ``window`` is Figure 4's rolling window. Scenes: ``scene_train`` /
     ``scene_test`` images at ``4 * target_size`` pixels with targets at ``target_size``; a SegNet of ``scene_width``
     times VGG16's channels and ``scene_stages`` stages, trained ``scene_epochs`` epochs at batch
     ``scene_batch_size`` with Adam at ``scene_lr``.
@@ -130,13 +132,13 @@ SETTINGS: dict[str, Settings] = {
     ),
     "quick": Settings(
         digit_sizes=(2000, 500, 1000), image_size=32, epochs=4, runs=3,
-        grid_filters=(10, 20), grid_batch_sizes=(64,), grid_lrs=(1e-3,), grid_runs=2, window=50,
+        grid_filters=(10, 20), grid_batch_sizes=(64,), grid_lrs=(1e-3, 3e-4), grid_runs=1, window=50,
         scene_train=160, scene_test=80, target_size=16, scene_width=1 / 8, scene_stages=5, scene_epochs=3,
         scene_batch_size=8, scene_lr=1e-3,
     ),
     "paper": Settings(
         digit_sizes=(16000, 4000, 5000), image_size=64, epochs=4, runs=5,
-        grid_filters=(10, 20, 40), grid_batch_sizes=(64, 128), grid_lrs=(1e-3,), grid_runs=2, window=50,
+        grid_filters=(10, 20, 40), grid_batch_sizes=(64, 128), grid_lrs=(1e-3, 3e-4), grid_runs=1, window=50,
         scene_train=795, scene_test=654, target_size=32, scene_width=1 / 2, scene_stages=5, scene_epochs=4,
         scene_batch_size=2, scene_lr=1e-4,
     ),
@@ -163,14 +165,15 @@ def run_seeds(seed: int, count: int) -> list[int]:
 
 
 @lru_cache(maxsize=2)
-def _digits(sizes: tuple[int, int, int], size: int, seed: int) -> dict[str, MultiTaskData]:
-    return multidigit(sizes=sizes, size=size, seed=seed)
+def _digits(sizes: tuple[int, int, int], size: int, seed: int, source: str) -> dict[str, MultiTaskData]:
+    return multidigit(sizes=sizes, size=size, seed=seed, source=source)
 
 
 def digit_data(profile: str, seed: int = 0) -> dict[str, MultiTaskData]:
-    """The profile's MultiDigit splits (Figure 1 shows the training split)."""
+    """The profile's MultiDigit splits (Figure 1 shows the training split), composed from MNIST when it is
+    available, else from scikit-learn's digits (``meta["source"]`` says which)."""
     s = settings(profile)
-    return _digits(tuple(s.digit_sizes), s.image_size, seed)
+    return _digits(tuple(s.digit_sizes), s.image_size, seed, digit_source())
 
 
 def make_strategy(model: str) -> Strategy:
@@ -183,7 +186,7 @@ def make_strategy(model: str) -> Strategy:
 def train_multidigit(config: Mapping[str, Any]) -> dict[str, Any]:
     """Train one MultiDigit model (a :func:`run_sweep` function): returns its accuracies (%), the per-step cosines
     and their statistics over training (``sigma``) and over the first epoch (``sigma_first_epoch``)."""
-    data = _digits(tuple(config["digit_sizes"]), config["image_size"], config["data_seed"])
+    data = _digits(tuple(config["digit_sizes"]), config["image_size"], config["data_seed"], config["data"])
     variant = MODELS[config["model"]][0]
     torch.manual_seed(config["seed"])
     net = multidigit_net(filters=config["filters"], variant=variant, size=config["image_size"])
@@ -214,12 +217,13 @@ def multidigit_config(
     s: Settings, model: str, seed: int, device: torch.device, data_seed: int,
     filters: int | None = None, batch_size: int | None = None, lr: float | None = None,
 ) -> dict[str, Any]:
-    """One MultiDigit run's sweep configuration (defaults: Table 1's filters, batch size and learning rate)."""
+    """One MultiDigit run's sweep configuration (defaults: Table 1's filters, batch size and learning rate). It names
+    the digit source (``"mnist"`` or ``"sklearn"``), so results cached on one source are never reused for the other."""
     check_choice("model", model, MODELS)
     return {
         "model": model, "filters": filters or s.filters, "batch_size": batch_size or s.batch_size, "lr": lr or s.lr,
         "seed": seed, "epochs": s.epochs, "digit_sizes": list(s.digit_sizes), "image_size": s.image_size,
-        "data_seed": data_seed, "device": device.type,
+        "data_seed": data_seed, "data": digit_source(), "device": device.type,
     }
 
 
@@ -362,16 +366,25 @@ def scene_tasks(segmentation_classes: int) -> dict[str, Task]:
     }
 
 
+def scene_source() -> str:
+    """Table 2's data: the first prepared NYUv2 of :data:`~paper_mtl.data.converters.nyuv2.PREPARED_NAMES` with
+    train and test splits, else ``"indoor scenes"``."""
+    return first_prepared(NYUV2_NAMES, ("train", "test")) or "indoor scenes"
+
+
 @lru_cache(maxsize=2)
-def _scenes(n_train: int, n_test: int, target_size: int, seed: int) -> tuple[MultiTaskData, MultiTaskData, int, str]:
-    if {"train", "test"} <= set(prepared_splits("nyuv2")):
+def _scenes(
+    n_train: int, n_test: int, target_size: int, seed: int, source: str
+) -> tuple[MultiTaskData, MultiTaskData, int, str]:
+    check_choice("source", source, (*NYUV2_NAMES, "indoor scenes"))
+    if source != "indoor scenes":
         splits = []
         for split, limit in (("train", n_train), ("test", n_test)):
-            images = load_prepared("nyuv2", split, list(SCENE_TASKS), size=4 * target_size, limit=limit)
-            labels = load_prepared("nyuv2", split, list(SCENE_TASKS), size=target_size, limit=limit)
+            images = load_prepared(source, split, list(SCENE_TASKS), size=4 * target_size, limit=limit)
+            labels = load_prepared(source, split, list(SCENE_TASKS), size=target_size, limit=limit)
             splits.append(MultiTaskData(images.inputs, labels.targets, labels.meta))
         classes = int(splits[0].meta["tasks"]["segment_semantic"]["num_classes"])
-        return splits[0], splits[1], classes, "nyuv2"
+        return splits[0], splits[1], classes, source
     n = n_train + n_test
     images = render(n, size=4 * target_size, family="indoor", seed=seed)["rgb"]
     labels = render(n, size=target_size, family="indoor", seed=seed)
@@ -382,7 +395,7 @@ def _scenes(n_train: int, n_test: int, target_size: int, seed: int) -> tuple[Mul
 def scene_data(profile: str, seed: int = 0) -> tuple[MultiTaskData, MultiTaskData, int, str]:
     """Table 2's (train, test, segmentation classes, source): prepared NYUv2 when present, else indoor scenes."""
     s = settings(profile)
-    return _scenes(s.scene_train, s.scene_test, s.target_size, seed)
+    return _scenes(s.scene_train, s.scene_test, s.target_size, seed, scene_source())
 
 
 def scene_strategy(method: str, alpha: float) -> Strategy:
@@ -396,7 +409,9 @@ def scene_strategy(method: str, alpha: float) -> Strategy:
 
 def train_scenes(config: Mapping[str, Any]) -> dict[str, Any]:
     """Train one Table 2 network (a :func:`run_sweep` function) and return its test errors per task."""
-    train, test, classes, _ = _scenes(config["scene_train"], config["scene_test"], config["target_size"], config["data_seed"])
+    train, test, classes, _ = _scenes(
+        config["scene_train"], config["scene_test"], config["target_size"], config["data_seed"], config["data"]
+    )
     tasks = {t: task for t, task in scene_tasks(classes).items() if t in config["tasks"]}
     torch.manual_seed(config["seed"])
     net = SegNet(tasks, width=config["width"], stages=config["stages"], output_stride=4)
@@ -417,7 +432,7 @@ def table2(profile: str, device: str | torch.device = "auto", seed: int = 0, pro
     base = {
         "scene_train": s.scene_train, "scene_test": s.scene_test, "target_size": s.target_size, "data_seed": seed,
         "width": s.scene_width, "stages": s.scene_stages, "epochs": s.scene_epochs, "batch_size": s.scene_batch_size,
-        "lr": s.scene_lr, "alpha": s.alpha_scene, "seed": seed, "device": device.type,
+        "lr": s.scene_lr, "alpha": s.alpha_scene, "seed": seed, "data": scene_source(), "device": device.type,
     }
     configs = [{**base, "method": "Single Task", "tasks": [t]} for t in SCENE_TASKS]
     configs += [{**base, "method": m, "tasks": list(SCENE_TASKS)} for m in METHODS[1:]]

@@ -1,7 +1,8 @@
 """Experiments of notebook 01: Mao et al., "Multitask Learning Strengthens Adversarial Robustness" (supplement).
 
-Data: procedural indoor scenes (:func:`paper_mtl.data.scenes.render`) with the eleven Taskonomy-style tasks of the
-paper, by their letters (ANCHORS 01):
+Data (:func:`scene_source`): the prepared Taskonomy (``data_scripts/prepare_taskonomy.py``, its building-disjoint
+``train`` and ``test`` splits) when both splits exist, else procedural indoor scenes
+(:func:`paper_mtl.data.scenes.render`), with the eleven Taskonomy tasks of the paper, by their letters (ANCHORS 01):
 
 ====== ==================== ========= ========================================================================
 letter task                 paper     target as trained (following MTRobust's scaling where it applies)
@@ -27,6 +28,16 @@ library's ``masked_l1``, which reads a zero target as missing, would wrongly dro
 curvature). Segmentation uses plain cross-entropy (MTRobust adds a class-rebalancing prior). Reported numbers
 follow the paper: mIoU for segmentation (higher is better), the mean per-image loss for every other task (lower is
 better).
+
+On Taskonomy (:func:`taskonomy_data`, :func:`scale_taskonomy`) the same scaling applies to the converter's
+arrays, except that curvature, stored in [0, 1] with zero curvature near 127/255, gets MTRobust's 2 x - 1;
+segmentation has the converter's 18 classes (unlabelled pixels ignored). Depth (d, D) and normals (n), which the
+converter sets to 0 where there is no geometry, are standardised over valid pixels only, keep 0 at invalid ones and
+are trained and scored with ``masked_l1`` (:data:`MASKED_LETTERS`); the other geometric tasks MTRobust masks by
+depth (K, r, E, p) are scored on all pixels (see :mod:`paper_mtl.tasks`). The first ``n_train`` / ``n_test`` views
+of each split are used, at ``size`` pixels. A prepared Taskonomy must hold every task the profile trains: each
+experiment checks this before training and otherwise stops, naming the missing tasks (:func:`require_tasks`).
+The source is part of every training configuration, so cached results never mix sources.
 
 Attacks: L∞ PGD with ε = 4/255 and step 1/255 on images in [0, 1], random start uniform in the ball, the model
 in eval mode; the step count is scaled by profile (the public code runs 50). A single-task attack maximises the
@@ -63,11 +74,14 @@ from paper_mtl.adversarial import (
     input_gradient_norm,
     robustness,
 )
+from paper_mtl.data.converters.taskonomy import TASKONOMY_TASKS
 from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.data.readers import load_prepared, prepared_splits
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
+from paper_mtl.data.store import data_root, load_split
 from paper_mtl.models import build_hard_sharing
-from paper_mtl.profiles import by_profile, resolve_device
+from paper_mtl.profiles import by_profile, check_choice, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task, get_task
 from paper_mtl.theory import equicorrelated, monte_carlo_vulnerability, sample_task_gradients, vulnerability_factor
@@ -90,6 +104,10 @@ PAPER_NAMES: dict[str, str] = {
 LETTERS_BY_NAME = {name: letter for letter, name in PAPER_NAMES.items()}
 FIGURE5_MODELS = ("s", "sd", "sde", "sdek", "sdekn", "sdeknr", "d", "e", "er", "k", "ks", "ksd")
 FIGURE5_TRACKED = ("s", "d", "e", "k")
+SOURCES = ("taskonomy", "indoor scenes")
+"""The data notebook 01 can train on (:func:`scene_source`)."""
+MASKED_LETTERS = "dDn"
+"""Tasks whose all-zero targets mark pixels without geometry on Taskonomy (masked in standardisation, loss, metric)."""
 _DEPTH_SCALE = math.log(2.0**16)
 
 
@@ -110,12 +128,17 @@ def check_letters(letters: str) -> list[str]:
     return [TASK_LETTERS[c] for c in letters]
 
 
-def scene_tasks() -> dict[str, Task]:
-    """The eleven tasks keyed by letter, with the losses described in the module docstring."""
+def scene_tasks(source: str = "indoor scenes", classes: int | None = None) -> dict[str, Task]:
+    """The eleven tasks keyed by letter, with the losses described in the module docstring: segmentation over
+    ``classes`` classes (default: the indoor scenes' 11), plain L1 for every map, except ``masked_l1`` for
+    :data:`MASKED_LETTERS` on ``"taskonomy"``."""
+    check_choice("source", source, SOURCES)
     tasks = {}
     for letter, name in TASK_LETTERS.items():
         if letter == "s":
-            tasks[letter] = get_task(name, classes=len(scene_classes("indoor")))
+            tasks[letter] = get_task(name, classes=classes or len(scene_classes("indoor")))
+        elif source == "taskonomy" and letter in MASKED_LETTERS:
+            tasks[letter] = get_task(name, loss="masked_l1")
         else:
             tasks[letter] = get_task(name, loss="l1")
     return tasks
@@ -135,35 +158,148 @@ def scale_targets(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def standardise(train: MultiTaskData, test: MultiTaskData) -> tuple[MultiTaskData, MultiTaskData]:
+def _masked_moments(value: torch.Tensor, dims: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and (unbiased) standard deviation of ``value`` over its pixels that are not all-zero."""
+    weight = (value != 0).any(1, keepdim=True).to(value.dtype).expand_as(value)
+    count = weight.sum(dims, keepdim=True)
+    mean = (value * weight).sum(dims, keepdim=True) / count.clamp_min(1.0)
+    var = ((value - mean) ** 2 * weight).sum(dims, keepdim=True) / (count - 1).clamp_min(1.0)
+    return mean, var.sqrt()
+
+
+def _keep_invalid(standardised: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+    """``standardised`` with 0 wherever ``raw`` is all-zero over channels (a pixel without geometry)."""
+    return torch.where((raw != 0).any(1, keepdim=True), standardised, torch.zeros_like(standardised))
+
+
+def standardise(
+    train: MultiTaskData, test: MultiTaskData, masked: str = ""
+) -> tuple[MultiTaskData, MultiTaskData]:
     """Standardise every regression target per channel by the training split's mean and standard deviation
-    (segmentation labels stay as they are); returns new train and test data with the statistics in ``meta``."""
+    (segmentation labels stay as they are); returns new train and test data with the statistics in ``meta``.
+
+    Targets named in ``masked`` (e.g. :data:`MASKED_LETTERS`) read an all-zero pixel as missing: their statistics
+    are taken over valid pixels only and missing pixels stay exactly 0, so ``masked_l1`` still skips them.
+    """
     stats: dict[str, tuple[list[float], list[float]]] = {}
     new_train, new_test = dict(train.targets), dict(test.targets)
     for key, value in train.targets.items():
         if not value.is_floating_point():
             continue
         dims = [0, *range(2, value.dim())]
-        mean, std = value.mean(dims, keepdim=True), value.std(dims, keepdim=True).clamp_min(1e-6)
-        new_train[key] = (value - mean) / std
-        new_test[key] = (test.targets[key] - mean) / std
+        if key in masked:
+            mean, std = _masked_moments(value, dims)
+            std = std.clamp_min(1e-6)
+            new_train[key] = _keep_invalid((value - mean) / std, value)
+            new_test[key] = _keep_invalid((test.targets[key] - mean) / std, test.targets[key])
+        else:
+            mean, std = value.mean(dims, keepdim=True), value.std(dims, keepdim=True).clamp_min(1e-6)
+            new_train[key] = (value - mean) / std
+            new_test[key] = (test.targets[key] - mean) / std
         stats[key] = (mean.flatten().tolist(), std.flatten().tolist())
     meta = {**train.meta, "standardised": stats}
     return MultiTaskData(train.inputs, new_train, meta), MultiTaskData(test.inputs, new_test, {**test.meta, **meta})
 
 
+def scene_source() -> str:
+    """Notebook 01's data: ``"taskonomy"`` when its prepared ``train`` and ``test`` splits (the two the converter
+    writes) exist under the data root, else ``"indoor scenes"``."""
+    return "taskonomy" if {"train", "test"} <= set(prepared_splits("taskonomy")) else "indoor scenes"
+
+
+def taskonomy_letters() -> str:
+    """The letters of the tasks prepared in both Taskonomy splits, in :data:`TASK_LETTERS` order (A, the
+    autoencoder, whenever the splits exist: its target is the input image)."""
+    present = None
+    for split in ("train", "test"):
+        arrays, _ = load_split("taskonomy", split)
+        present = set(arrays) if present is None else present & set(arrays)
+    return "".join(letter for letter, name in TASK_LETTERS.items() if name in (present or ()))
+
+
+def profile_letters(settings: RobustnessSettings) -> str:
+    """Every task letter some model of the profile trains on, in :data:`TASK_LETTERS` order."""
+    used = set(settings.table1_mains) | set(settings.table1_auxes) | set("".join(settings.figure5_models))
+    used |= set("".join(settings.algorithm1_pairs))
+    return "".join(letter for letter in TASK_LETTERS if letter in used)
+
+
+def require_tasks(letters: str, source: str) -> None:
+    """Stop, naming the missing tasks, unless ``source`` has every task of ``letters`` (the scenes have all)."""
+    check_choice("source", source, SOURCES)
+    if source != "taskonomy":
+        return
+    missing = [TASK_LETTERS[c] for c in letters if c not in taskonomy_letters()]
+    if missing:
+        raise ValueError(
+            f"the prepared Taskonomy under {data_root() / 'taskonomy'} lacks task(s) {missing} that notebook 01 "
+            f"trains on ({', '.join(TASK_LETTERS[c] for c in letters)}): prepare them with "
+            "data_scripts/prepare_taskonomy.py, or move the prepared dataset away to use the procedural scenes"
+        )
+
+
+def scale_taskonomy(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Prepared Taskonomy arrays keyed by task name (``rgb`` as float in [0, 1]) -> training targets keyed by
+    letter, for the tasks present: as :func:`scale_targets`, except curvature (2 x - 1 of the converter's [0, 1]);
+    depth 0 (no geometry) stays 0 and segmentation keeps -1 (unlabelled, ignored)."""
+    out: dict[str, np.ndarray] = {}
+    for letter, name in TASK_LETTERS.items():
+        if name not in arrays:
+            continue
+        value = arrays[name]
+        if letter == "s":
+            out[letter] = value.astype(np.int64)
+        elif letter in "dD":
+            out[letter] = (np.log1p(512.0 * value) / _DEPTH_SCALE).astype(np.float32)
+        elif letter == "n":
+            out[letter] = value.astype(np.float32)
+        else:
+            out[letter] = (2.0 * value - 1.0).astype(np.float32)
+    return out
+
+
+def taskonomy_data(size: int, n_train: int, n_test: int) -> tuple[MultiTaskData, MultiTaskData]:
+    """The first ``n_train`` views of the prepared Taskonomy ``train`` split and the first ``n_test`` of its
+    (building-disjoint) ``test`` split at ``size`` pixels, with every prepared task of the eleven keyed by letter:
+    :func:`scale_taskonomy`, then :func:`standardise` masked for :data:`MASKED_LETTERS`. ``meta`` gives the
+    ``source`` (views, buildings, converted folder) and ``segmentation_classes`` (from the manifest)."""
+    names = [TASK_LETTERS[c] for c in taskonomy_letters() if c != "A"]
+    splits, described, origin = [], [], "?"
+    for split, limit in (("train", n_train), ("test", n_test)):
+        loaded = load_prepared("taskonomy", split, names, size=size, limit=limit)
+        arrays = {"rgb": loaded.inputs.numpy(), **{t: v.numpy() for t, v in loaded.targets.items()}}
+        targets = {k: torch.from_numpy(v) for k, v in scale_taskonomy(arrays).items()}
+        buildings = sorted({view.split("/")[0] for view in loaded.meta.get("views", [])[: len(loaded)]})
+        where = f" from buildings {', '.join(buildings)}" if buildings else ""
+        described.append(f"{len(loaded)} {split} views{where}")
+        origin = loaded.meta.get("source", origin)
+        classes = loaded.meta.get("tasks", {}).get("segment_semantic", {}).get(
+            "num_classes", TASKONOMY_TASKS["segment_semantic"]["num_classes"])
+        splits.append(MultiTaskData(loaded.inputs, targets, {"segmentation_classes": int(classes)}))
+    source = f"prepared taskonomy (converted from {origin}): {'; '.join(described)}; {size}x{size} pixels"
+    for data in splits:
+        data.meta["source"] = source
+    return standardise(splits[0], splits[1], masked=MASKED_LETTERS)
+
+
 @lru_cache(maxsize=4)
 def scene_data(
-    size: int, n_train: int, n_test: int, seed: int, device: str = "cpu"
+    size: int, n_train: int, n_test: int, seed: int, source: str, device: str = "cpu"
 ) -> tuple[MultiTaskData, MultiTaskData]:
-    """Train and test splits of indoor scenes with all eleven targets keyed by letter, rendered once per process
-    (rays cast on ``device``): :func:`scale_targets`, then :func:`standardise`. The test scenes are other scenes
-    (render indices n_train..), as the paper's test rooms are unseen ones.
+    """Notebook 01's train and test splits from ``source`` (:func:`scene_source`), targets keyed by letter and
+    loaded once per process: :func:`taskonomy_data` for ``"taskonomy"`` (``seed`` unused); for ``"indoor scenes"``
+    all eleven targets rendered with ``seed`` (rays cast on ``device``), :func:`scale_targets`, then
+    :func:`standardise`, the test scenes other scenes (render indices n_train..), as the paper's test rooms are
+    unseen ones. ``meta["source"]`` describes the data, ``meta["segmentation_classes"]`` is s's class count.
     """
+    check_choice("source", source, SOURCES)
+    if source == "taskonomy":
+        return taskonomy_data(size, n_train, n_test)
     arrays = render(n_train + n_test, size=size, family="indoor", seed=seed, device=device)
     targets = scale_targets(arrays)
     data = MultiTaskData(torch.from_numpy(arrays["rgb"]), {k: torch.from_numpy(v) for k, v in targets.items()},
-                         {"source": f"scenes.render(indoor, size={size}, seed={seed})"})
+                         {"source": f"scenes.render(indoor, size={size}, seed={seed})",
+                          "segmentation_classes": len(scene_classes("indoor"))})
     return standardise(data.subset(slice(0, n_train)), data.subset(slice(n_train, n_train + n_test)))
 
 
@@ -280,6 +416,7 @@ def _config(
     return {
         "data": {
             "size": settings.size, "n_train": settings.n_train, "n_test": settings.n_test, "seed": settings.render_seed,
+            "source": scene_source(),
         },
         "model": {"encoder": settings.encoder, "width": settings.width, "decoder_width": settings.decoder_width},
         "train": {"epochs": settings.epochs, "batch_size": settings.batch_size, "lr": settings.lr,
@@ -302,10 +439,11 @@ def train_and_measure(config: dict[str, Any]) -> dict[str, Any]:
     device = resolve_device(config["device"])
     letters = config["tasks"]
     check_letters(letters)
-    all_tasks = scene_tasks()
-    tasks = {c: all_tasks[c] for c in letters}
     d = config["data"]
-    train, test = scene_data(d["size"], d["n_train"], d["n_test"], d["seed"], device.type)
+    require_tasks(letters, d["source"])
+    train, test = scene_data(d["size"], d["n_train"], d["n_test"], d["seed"], d["source"], device.type)
+    all_tasks = scene_tasks(d["source"], train.meta["segmentation_classes"])
+    tasks = {c: all_tasks[c] for c in letters}
     train, test = train.select_tasks(list(letters)), test.select_tasks(list(letters))
     seed = config["seed"]
     torch.manual_seed(seed)
@@ -330,6 +468,11 @@ def train_and_measure(config: dict[str, Any]) -> dict[str, Any]:
         attacks.append({"attack": attack, "table": r.table, "delta_loss_all": r.delta_loss_all})
     grad_norm = input_gradient_norm(model, tasks, test, q=1, device=device)
     return {"attacks": attacks, "grad_norm": grad_norm, "train_seconds": train_seconds}
+
+
+def _require_profile_tasks(settings: RobustnessSettings) -> None:
+    """Before any training: stop unless the data have every task the profile trains (see :func:`require_tasks`)."""
+    require_tasks(profile_letters(settings), scene_source())
 
 
 def _sweep(configs: list[dict[str, Any]], progress: bool) -> list[dict[str, Any]]:
@@ -375,6 +518,7 @@ def robustness_vs_tasks(
     of all the model's task losses), and their ``delta_loss_single`` / ``delta_loss_multi`` (Definition 1).
     """
     device = resolve_device(device)
+    _require_profile_tasks(settings)
     models = list(settings.figure5_models)
     for letters in models:
         check_letters(letters)
@@ -406,6 +550,7 @@ def lemma1_gradient_norms(
     (``grad_norm_ratio``, ``delta_loss_ratio``) beside Corollary 1.1's ``inverse_sqrt_m``.
     """
     device = resolve_device(device)
+    _require_profile_tasks(settings)
     models = [m for m in settings.figure5_models if m.startswith("s")]
     results = _sweep([_figure5_config(settings, m, seed, device) for m in models], progress)
     rows = []
@@ -483,6 +628,7 @@ def pair_table(
     (``"Baseline"`` for the single-task model), ``lambda_a``, ``higher_is_better``, ``clean``, ``pgd``.
     """
     device = resolve_device(device)
+    _require_profile_tasks(settings)
     pairs = settings.table1_pairs()
     configs, keys = [], []
     for main in settings.table1_mains:
@@ -535,14 +681,16 @@ def table1(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def table1_wide(long: pd.DataFrame, setting: str) -> pd.DataFrame:
     """Table 1's layout: rows main task, columns ``Baseline`` then each auxiliary task (paper names);
-    ``setting`` is ``"clean"`` or ``"pgd"``. Cells better than the baseline are marked with ``*``."""
+    ``setting`` is ``"clean"`` or ``"pgd"``. Cells better than the baseline are bold
+    (``**x**`` in Markdown), as the paper sets them; ``*`` is not used, since the paper's row labels use it."""
     if setting not in ("clean", "pgd"):
         raise ValueError(f"unknown setting {setting!r}; expected 'clean' or 'pgd'")
     rows = {}
     for main, group in long.groupby("main", sort=False):
         row = {"Baseline": f"{group[f'baseline_{setting}'].iloc[0]:.4g}"}
         for _, r in group.iterrows():
-            row[PAPER_NAMES[r.aux]] = f"{r[setting]:.4g}" + ("*" if r[f"{setting}_better"] else "")
+            value = f"{r[setting]:.4g}"
+            row[PAPER_NAMES[r.aux]] = f"**{value}**" if r[f"{setting}_better"] else value
         rows[PAPER_NAMES[main]] = row
     order = ["Baseline"] + [PAPER_NAMES[c] for c in PAPER_NAMES if any(PAPER_NAMES[c] in r for r in rows.values())]
     return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=order).fillna("—")
@@ -678,6 +826,7 @@ def algorithm1_comparison(
     multi-task``), ``higher_is_better``, ``clean``, ``pgd``.
     """
     device = resolve_device(device)
+    _require_profile_tasks(settings)
     configs, keys = [], []
     for pair in settings.algorithm1_pairs:
         main, aux = pair[0], pair[1]
@@ -721,5 +870,7 @@ def algorithm1_evidence(alg1: pd.DataFrame) -> Evidence:
 
 
 def settings_table(settings: RobustnessSettings) -> pd.DataFrame:
-    """The profile's sizes as a two-column table for the notebook."""
-    return pd.DataFrame([{"setting": k, "value": str(v)} for k, v in asdict(settings).items()])
+    """The profile's sizes as a two-column table for the notebook, after a first row ``data`` naming the data the
+    experiments train on (:func:`scene_source`)."""
+    rows = [{"setting": "data", "value": scene_source()}]
+    return pd.DataFrame(rows + [{"setting": k, "value": str(v)} for k, v in asdict(settings).items()])

@@ -2,7 +2,8 @@
 
 Every table row of the paper is one configuration of :func:`~paper_mtl.models.task_conditioned.build_single_tasking`
 (a *variant*: which SE modules / adapters are per task, whether the adversarial discriminator trains with it),
-trained on procedural scenes that stand in for the paper's datasets:
+trained on procedural scenes that stand in for the paper's datasets, or on the real dataset where it has been
+prepared (see below):
 
 ========== ======== ================================================ =========================================
 dataset    family   tasks (table columns)                            stands in for
@@ -11,6 +12,23 @@ dataset    family   tasks (table columns)                            stands in f
 ``nyud``   indoor   edge, seg (11 classes), norm, depth (metres)     NYUD-v2
 ``fsv``    street   seg (3 classes), albedo, depth (disparity 1/z)   FSV (Free Supervision from Video games)
 ========== ======== ================================================ =========================================
+
+Prepared datasets (:data:`PREPARED`, :func:`data_source`). When ``data_scripts/prepare_pascal.py`` has written
+``pascal_mt`` (splits train/val), the PASCAL tables train on it: edge = ``edge_texture`` (thinned label-map
+boundaries, max-pooled to the image size so the one-pixel edges survive the downsampling), seg = the 21 VOC classes,
+parts = the human parts (``num_human_parts`` + 1 classes; images without a part pixel at our size are ignored),
+norm = the distilled normals (zero = invalid, masked), sal = the thresholded distilled saliency; a ``pascal_mt``
+prepared without one of these tasks (``--tasks``) is an error. When ``data_scripts/prepare_nyuv2.py`` has written
+one of :data:`~paper_mtl.data.converters.nyuv2.PREPARED_NAMES` (the first found with train and test splits),
+the NYUD tables train on its train split and validate on its test split: seg = its classes (as many as its manifest
+says: 40 or 13 with a class map, 894 raw ids without), norm = its normals, depth = z-depth in metres (0 = invalid,
+masked). NYUv2 has no edge annotation in either layout, so the NYUD edge column is computed from the segmentation
+like the PASCAL converter's edges (:func:`~paper_mtl.data.converters.pascal.label_edges`: thinned boundaries of the
+label map, unlabelled pixels counting as one more label): semantic boundaries, not the instance boundaries of the
+paper's NYUD edges. Images are resized to the profile's square size (NYUv2's 4:3 frames are squeezed), and the
+splits are cut to the profile's sizes (NYUv2 has 795 train and 654 test images). FSV has no converter: its tables
+always use the street scenes. The data source enters every training configuration (``data``), so the sweep cache
+never mixes results of procedural and real data, and it is ``meta["source"]`` of the loaded splits.
 
 Losses and weights follow Appendix D: edges class-balanced binary cross-entropy (positives 0.95, negatives 0.05)
 x50, segmentation cross-entropy x1, parts cross-entropy x2 (images without any object part are ignored, like
@@ -52,9 +70,13 @@ from torchvision.ops import SqueezeExcitation
 
 from paper_mtl import published
 from paper_mtl.complexity import complexity
+from paper_mtl.data.converters.nyuv2 import PREPARED_NAMES as NYUV2_NAMES
+from paper_mtl.data.converters.pascal import label_edges
 from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.data.readers import first_prepared, load_prepared
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import part_classes, render
+from paper_mtl.data.store import load_split
 from paper_mtl.metrics import Metric, PerImageRMSE, delta_m
 from paper_mtl.models.se_resnet import BACKBONES, TaskSwitch
 from paper_mtl.models.task_conditioned import MOBILENET, TaskConditionedNet, build_single_tasking
@@ -208,15 +230,105 @@ DATASETS: dict[str, SceneDataset] = {
 }
 
 
-def dataset_tasks(name: str) -> dict[str, Task]:
-    """The tasks of dataset ``name``, keyed by their table column."""
+@dataclass(frozen=True)
+class PreparedDataset:
+    """Where a table dataset is read from once a converter of :mod:`paper_mtl.data.converters` has prepared it.
+
+    ``names``: the prepared datasets tried in order (the converters' default names); ``splits``: its (train,
+    validation) splits; ``columns``: the prepared array of each table column. An ``edge`` column missing from
+    ``columns`` is computed from the prepared ``segment_semantic`` (:func:`segmentation_edges`).
+    """
+
+    names: tuple[str, ...]
+    splits: tuple[str, str]
+    columns: Mapping[str, str]
+
+
+PREPARED: dict[str, PreparedDataset] = {
+    "pascal": PreparedDataset(("pascal_mt",), ("train", "val"), {
+        "edge": "edge_texture", "seg": "segment_semantic", "parts": "parts", "norm": "normal", "sal": "saliency"}),
+    "nyud": PreparedDataset(NYUV2_NAMES, ("train", "test"), {
+        "seg": "segment_semantic", "norm": "normal", "depth": "depth_zbuffer"}),
+}
+"""Real datasets used when prepared: PASCAL-Context (``data_scripts/prepare_pascal.py``) and NYUv2
+(``data_scripts/prepare_nyuv2.py``, either layout). FSV has no converter."""
+
+
+def procedural_source(name: str) -> str:
+    """The source name of dataset ``name``'s procedural stand-in: ``"indoor scenes"`` or ``"street scenes"``."""
+    check_choice("dataset", name, DATASETS)
+    return f"{DATASETS[name].family} scenes"
+
+
+def _check_source(name: str, source: str) -> str:
+    check_choice("dataset", name, DATASETS)
+    prepared = PREPARED[name].names if name in PREPARED else ()
+    check_choice(f"source of dataset {name!r}", source, (procedural_source(name), *prepared))
+    return source
+
+
+def _prepared_arrays(name: str) -> list[str]:
+    """The prepared arrays dataset ``name``'s table columns are made of (the segmentation too for derived edges)."""
+    spec = PREPARED[name]
+    arrays = [spec.columns[c] for c in DATASETS[name].tasks if c in spec.columns]
+    if "edge" in DATASETS[name].tasks and "edge" not in spec.columns:
+        arrays.append("segment_semantic")
+    return list(dict.fromkeys(arrays))
+
+
+def check_prepared(name: str, source: str) -> None:
+    """Raise ``ValueError`` naming the missing arrays and the table columns that need them unless both splits of
+    prepared dataset ``source`` hold every array dataset ``name``'s tables use."""
+    _check_source(name, source)
+    spec = PREPARED[name]
+    for split in spec.splits:
+        arrays, _ = load_split(source, split)
+        missing = [a for a in ["rgb", *_prepared_arrays(name)] if a not in arrays]
+        if missing:
+            columns = [c for c in DATASETS[name].tasks if spec.columns.get(c, "segment_semantic") in missing]
+            raise ValueError(
+                f"prepared dataset {source!r} (split {split!r}) lacks {missing}, needed by the {name} tables' "
+                f"column(s) {columns}; prepare it again with every task, or move it out of the data directory to "
+                f"train on the {procedural_source(name)}")
+
+
+def data_source(name: str) -> str:
+    """What the tables of dataset ``name`` train on: the first prepared dataset of :data:`PREPARED` with both its
+    splits, else the procedural scenes (:func:`procedural_source`). A prepared dataset that lacks an array a table
+    column needs raises ``ValueError`` (:func:`check_prepared`), before anything trains."""
+    check_choice("dataset", name, DATASETS)
+    spec = PREPARED.get(name)
+    source = first_prepared(spec.names, spec.splits) if spec else None
+    if source is None:
+        return procedural_source(name)
+    check_prepared(name, source)
+    return source
+
+
+def prepared_classes(source: str, split: str, array: str) -> int:
+    """The number of classes of label array ``array`` of a prepared split: as its manifest declares, else the
+    largest label + 1."""
+    arrays, meta = load_split(source, split)
+    declared = meta.get("tasks", {}).get(array, {}).get("num_classes")
+    return int(declared) if declared is not None else int(np.max(arrays[array])) + 1
+
+
+def dataset_tasks(name: str, source: str | None = None) -> dict[str, Task]:
+    """The tasks of dataset ``name`` trained on ``source`` (default :func:`data_source`), keyed by their table
+    column; the class counts of a prepared source come from its manifest."""
     check_choice("dataset", name, DATASETS)
     spec = DATASETS[name]
-    seg_classes = len(FSV_CLASSES) if name == "fsv" else len(scene_classes(spec.family))
+    source = data_source(name) if source is None else _check_source(name, source)
+    classes = {"seg": len(FSV_CLASSES) if name == "fsv" else len(scene_classes(spec.family)),
+               "parts": len(part_classes(spec.family))}
+    if source != procedural_source(name):
+        prepared = PREPARED[name]
+        classes.update({c: prepared_classes(source, prepared.splits[0], prepared.columns[c])
+                        for c in classes if c in spec.tasks})
     every = {
         "edge": EDGE,
-        "seg": get_task("segment_semantic", classes=seg_classes),
-        "parts": get_task("parts", classes=len(part_classes(spec.family))),
+        "seg": get_task("segment_semantic", classes=classes["seg"]),
+        "parts": get_task("parts", classes=classes["parts"]),
         "norm": UNIT_NORMAL,
         "sal": get_task("saliency", channels=1, loss="balanced_bce", metric="max_f"),
         "depth": GRADIENT_DEPTH,
@@ -250,16 +362,69 @@ def scene_targets(name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.n
     return {t: every[t] for t in spec.tasks}
 
 
-@lru_cache(maxsize=3)
+def pooled_edges(source: str, split: str, array: str, image_size: int, count: int) -> Tensor:
+    """The first ``count`` binary edge maps (n, 1, H, W) of a prepared split, max-pooled to ``image_size``: a pixel
+    is an edge when an edge pixel falls in its cell, so one-pixel-wide edges survive a downsampling that nearest
+    sampling would break up."""
+    edges = load_split(source, split)[0][array]
+    chunks = [F.adaptive_max_pool2d(torch.from_numpy(np.array(edges[i:min(i + 64, count)], dtype=np.float32)),
+                                    image_size) for i in range(0, count, 64)]
+    return torch.cat(chunks)
+
+
+def segmentation_edges(labels: Tensor) -> Tensor:
+    """Binary edges (n, 1, H, W) of label maps (n, H, W): the PASCAL converter's thinned non-zeros of the
+    Laplacian of the label map (:func:`~paper_mtl.data.converters.pascal.label_edges`), ignored pixels (-1)
+    counting as one more label."""
+    return torch.from_numpy(np.stack([label_edges(m) for m in labels.numpy()]).astype(np.float32)[:, None])
+
+
+def prepared_split(name: str, source: str, split: str, image_size: int, limit: int) -> MultiTaskData:
+    """The first ``limit`` samples of split ``split`` of prepared dataset ``source`` as dataset ``name``'s table
+    columns, at ``image_size`` (see the module docstring for each column)."""
+    spec = PREPARED[name]
+    data = load_prepared(source, split, [a for a in _prepared_arrays(name) if a != spec.columns.get("edge")],
+                         size=image_size, limit=limit)
+    targets: dict[str, Tensor] = {}
+    for column in DATASETS[name].tasks:
+        if column == "edge":
+            targets[column] = (pooled_edges(source, split, spec.columns["edge"], image_size, len(data))
+                               if "edge" in spec.columns else segmentation_edges(data.targets["segment_semantic"]))
+        elif column == "parts":
+            parts = data.targets[spec.columns[column]].clone()
+            parts[(parts <= 0).flatten(1).all(1)] = -1
+            targets[column] = parts
+        else:
+            targets[column] = data.targets[spec.columns[column]]
+    meta = {"dataset": name, "source": source, "split": split, "origin": data.meta.get("source"),
+            "tasks": data.meta.get("tasks", {})}
+    return MultiTaskData(data.inputs, targets, meta)
+
+
 def scene_data(
     name: str, train_size: int, val_size: int, image_size: int, seed: int, device: str = "cpu",
+    source: str | None = None,
 ) -> tuple[MultiTaskData, MultiTaskData]:
-    """Train and validation splits of dataset ``name`` (on the CPU; rendered on ``device`` when it is CUDA).
+    """Train and validation splits of dataset ``name`` from ``source`` (default :func:`data_source`), on the CPU.
 
-    The scenes depend on ``(seed, dataset)`` only: train scene i and validation scene i are the same for every
-    split size.
+    Procedural scenes are rendered on ``device`` when it is CUDA and depend on ``(seed, dataset)`` only: train
+    scene i and validation scene i are the same for every split size. A prepared dataset gives the first
+    ``train_size`` / ``val_size`` images of its two splits (:func:`prepared_split`; fewer when it has fewer) and
+    ignores ``seed``. ``meta["source"]`` names the source.
     """
     check_choice("dataset", name, DATASETS)
+    return _scene_data(name, train_size, val_size, image_size, seed, device,
+                       data_source(name) if source is None else source)
+
+
+@lru_cache(maxsize=3)
+def _scene_data(
+    name: str, train_size: int, val_size: int, image_size: int, seed: int, device: str, source: str,
+) -> tuple[MultiTaskData, MultiTaskData]:
+    if _check_source(name, source) != procedural_source(name):
+        splits = PREPARED[name].splits
+        return (prepared_split(name, source, splits[0], image_size, train_size),
+                prepared_split(name, source, splits[1], image_size, val_size))
     spec = DATASETS[name]
     data_seed = 3 * seed + spec.seed_offset
     where = device if device.startswith("cuda") else None
@@ -267,7 +432,7 @@ def scene_data(
     val = render(val_size, image_size, spec.family, seed=data_seed + 10_000, device=where)
     return tuple(  # type: ignore[return-value]
         MultiTaskData(torch.from_numpy(a["rgb"]), {k: torch.from_numpy(v) for k, v in scene_targets(name, a).items()},
-                      {"dataset": name, "family": spec.family, "seed": data_seed})
+                      {"dataset": name, "family": spec.family, "seed": data_seed, "source": source})
         for a in (train, val)
     )
 
@@ -408,8 +573,12 @@ def printed_backbone(backbone: str, decoder: str) -> str:
 
 def row_configs(
     settings: Settings, dataset: str, backbone: str, decoder: str, variant: str, seed: int, device: str,
+    source: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The training configurations of one table row: one per task for single-task variants, else one."""
+    """The training configurations of one table row: one per task for single-task variants, else one.
+
+    Each names its data (``data``: ``source``, default :func:`data_source`), so results cached on the procedural
+    scenes are never reused for a prepared dataset or the other way round."""
     check_choice("dataset", dataset, DATASETS)
     check_choice("variant", variant, VARIANTS)
     tasks = list(DATASETS[dataset].tasks)
@@ -418,7 +587,8 @@ def row_configs(
         options["se_decoder"] = "none"
     mobile = backbone == MOBILENET
     base = {
-        "dataset": dataset, "backbone": backbone, "decoder": decoder, "variant": variant, **options,
+        "dataset": dataset, "data": data_source(dataset) if source is None else _check_source(dataset, source),
+        "backbone": backbone, "decoder": decoder, "variant": variant, **options,
         "layers": None if mobile else list(settings.layers[backbone]),
         "width": settings.mobilenet_width if mobile else settings.width,
         "decoder_width": settings.decoder_width, "uber_width": settings.uber_width,
@@ -461,8 +631,8 @@ def train_row(config: dict[str, Any]) -> dict[str, Any]:
     """
     device = resolve_device(config["device"])
     train, val = scene_data(config["dataset"], config["train_size"], config["val_size"], config["image_size"],
-                            config["seed"], str(device))
-    every = dataset_tasks(config["dataset"])
+                            config["seed"], str(device), config["data"])
+    every = dataset_tasks(config["dataset"], config["data"])
     tasks = {t: every[t] for t in config["tasks"]}
     seed_everything(config["seed"])
     model = build_row_model(config, tasks)
@@ -652,7 +822,8 @@ def run_rows(
     rows: Sequence[tuple[str, str, str]], dataset: str, profile: str, seed: int = 0, device: str = "cpu",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Train (or load from the sweep cache) each (backbone, decoder, variant) row on ``dataset``.
+    """Train (or load from the sweep cache) each (backbone, decoder, variant) row on ``dataset`` (from
+    :func:`data_source`, checked before anything trains).
 
     Returns one row per table row: backbone, decoder, variant, T, the task metrics, ``delta_m`` against the
     single-task row of the same backbone and decoder (trained too when not listed), params and multiply-adds
@@ -663,7 +834,8 @@ def run_rows(
     wanted = list(dict.fromkeys(rows))
     needed = wanted + [(b, d, "single") for b, d, _ in wanted if (b, d, "single") not in wanted]
     needed = list(dict.fromkeys(needed))
-    configs = {row: row_configs(settings, dataset, *row, seed, device) for row in needed}
+    source = data_source(dataset)
+    configs = {row: row_configs(settings, dataset, *row, seed, device, source) for row in needed}
     flat = [c for row in needed for c in configs[row]]
     results = iter(run_sweep(train_row, flat, SWEEP, progress=progress))
     measured: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -1021,11 +1193,11 @@ def profile_tables() -> pd.DataFrame:
                           **{p: name in SETTINGS[p].tables for p in SETTINGS}} for name in ALL_TABLES])
 
 
-def display_kinds(dataset: str) -> dict[str, tuple[str, int]]:
-    """How each task of ``dataset`` is drawn in Figs. 7-8: (``label`` | ``binary`` | ``normal`` | ``rgb`` | ``map``,
-    number of classes)."""
+def display_kinds(dataset: str, source: str | None = None) -> dict[str, tuple[str, int]]:
+    """How each task of ``dataset`` (from ``source``, default :func:`data_source`) is drawn in Figs. 7-8:
+    (``label`` | ``binary`` | ``normal`` | ``rgb`` | ``map``, number of classes)."""
     kinds = {}
-    for name, task in dataset_tasks(dataset).items():
+    for name, task in dataset_tasks(dataset, source).items():
         if task.is_classification:
             kinds[name] = ("label", task.channels)
         elif task.loss == "balanced_bce":

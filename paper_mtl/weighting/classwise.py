@@ -5,7 +5,9 @@ The total loss is the main task's loss plus the auxiliary loss split by the auxi
 
     L = L_main + L_aux,   L_aux = Σ_c w^c · (1/N) Σ_{i: y_i = c} D_aux(y_i, o_i),
 
-with N the number of (valid) auxiliary points. The classes c are the auxiliary task's own labels when it is a
+with N the number of all points of the batch (Eq. 4's 1/N): points without a valid auxiliary target add nothing
+to the inner sums but still count in N, so with every weight at 1 the sum is the masked auxiliary loss times the
+valid fraction. The classes c are the auxiliary task's own labels when it is a
 label task (semantic classes when depth is the main task), or bins of its target when it is a regression (depth
 quantised into K classes when segmentation is the main task; :func:`quantile_bin_edges`). D_aux stays the
 auxiliary task's own per-pixel loss (cross-entropy or L1): the bins only group pixels.
@@ -166,7 +168,7 @@ class ClasswiseWeighting(Strategy):
         index = labels.clamp_min(0)
         k = len(self.weights)
         aux_sums = aux_map.new_zeros(k).index_add(0, index, torch.where(valid, aux_map.flatten(), 0.0))
-        n_points = valid.sum().clamp_min(1)
+        n_points = torch.tensor(float(labels.numel()), device=aux_map.device)
         weights = self.weights.to(device=aux_sums.device, dtype=aux_sums.dtype)
         total = losses[self.main] + (weights * aux_sums).sum() / n_points  # Eq. 2-4
         total.backward()
