@@ -49,11 +49,14 @@ def figures_root() -> Path:
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit (``+dirty`` when the tree has uncommitted changes), or ``unknown``."""
+    """The repository's HEAD commit (``+dirty`` when the tree has uncommitted changes), or ``unknown``.
+
+    What a run itself writes does not count as a change: figures/ and notebooks/ (executed in place), so the
+    notebooks of one ``make reproduce`` all record the commit they ran from."""
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!figures", ":!notebooks"], cwd=root, capture_output=True, text=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")

@@ -98,6 +98,22 @@ def test_first_adam_step_moves_by_lr_against_the_sign_of_eq10() -> None:
     assert s.updates == 1
 
 
+def test_printed_eq10_raises_a_pure_noise_class_and_lowers_a_helpful_one() -> None:
+    """The toy behind notebook 02's caveat: class 0's auxiliary signal is learnable (its loss falls with the main
+    loss), class 1's is pure noise (its loss stalls while the main loss falls). Read as printed, Eq. 10 divides the
+    main change by an auxiliary change of ~0 for the noise class, so its weight goes *up*; the helpful class goes
+    down. The paper's stated intent (drive unhelpful classes to zero) needs the opposite; we keep the printed rule."""
+    s = _strategy(lr=0.05)
+    main, aux = [0.5, 0.5], [0.4, 0.4]
+    for _ in range(6):
+        _step(s, tuple(main), tuple(aux))
+        main = [m * 0.8 for m in main]
+        aux = [aux[0] * 0.8, aux[1]]  # noise: the auxiliary loss of class 1 never falls
+    w_helpful, w_noise = s.weights.tolist()
+    assert w_noise > 1.0 > w_helpful
+    assert s.updates == 5
+
+
 def test_weights_never_negative() -> None:
     s = _strategy(lr=3.0)
     _step(s, (0.4, 0.4), (0.3, 0.3))
