@@ -349,3 +349,20 @@ def test_manifest_class_names() -> None:
         experiments.manifest_class_names(meta(num_classes=3, class_names=["road", "car"]))
     with pytest.raises(ValueError, match="neither num_classes"):
         experiments.manifest_class_names(meta(classes="unknown"))
+
+
+def test_weights_evidence_counts_zeroed_classes_and_names_them() -> None:
+    import pandas as pd
+
+    weights = pd.DataFrame(
+        {
+            "dataset": ["street"] * 3 + ["indoor"] * 2,
+            "method": ["Ours"] * 5,
+            "class": ["road", "car", "sky", "wall", "bed"],
+            "to_zero": [False, True, False, False, False],
+            "final_weight": [0.9, 0.01, 0.5, 0.7, 0.4],
+        }
+    )
+    assert experiments.weights_evidence(weights) == (
+        "street Ours: 1 of 3 (car) to ~0 (min final 0.01); indoor Ours: 0 of 2 to ~0 (min final 0.40)"
+    )

@@ -601,7 +601,7 @@ def region_evidence(table: pd.DataFrame, classes: pd.DataFrame | None = None, si
     if classes is not None:
         better = classes.loc[classes["log_l1_change_pct"] < 0, "class"].tolist()
         worse = classes.loc[classes["log_l1_change_pct"] > 0, "class"].tolist()
-        text += f"; two-task better inside {better}, worse inside {worse}"
+        text += f"; two-task better inside {', '.join(better) or 'no class'}, worse inside {', '.join(worse) or 'no class'}"
     return text
 
 
@@ -609,7 +609,9 @@ def weights_evidence(weights: pd.DataFrame) -> str:
     """Per run: which classes ended with a weight near zero, out of how many."""
     parts = []
     for (d, m), group in weights.groupby(["dataset", "method"], sort=False):
-        parts.append(f"{d} {m}: {group.loc[group['to_zero'], 'class'].tolist()} of {len(group)} to ~0 (min final {group['final_weight'].min():.2f})")
+        zeroed = group.loc[group["to_zero"], "class"].tolist()
+        names = f" ({', '.join(zeroed)})" if zeroed else ""
+        parts.append(f"{d} {m}: {len(zeroed)} of {len(group)}{names} to ~0 (min final {group['final_weight'].min():.2f})")
     return "; ".join(parts)
 
 
