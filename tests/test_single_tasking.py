@@ -88,6 +88,10 @@ def test_claims_from_tables():
     claim = st.compare_variants({"x": table}, [("se_adv", "multi")], "quick")
     assert claim.checks == {"x R-26: Δm se_adv < Δm multi": False} and claim.verdict == "not reproduced"
     assert st.multitask_drop({"x": table}, "quick").verdict == "reproduced"
+    untrained = table[table["source"] == "paper"]
+    drop = st.multitask_drop({"x": table, "7": untrained}, "quick")
+    assert drop.untrained == ("7",) and drop.verdict == "partly" and "Table(s) 7 not trained" in drop.ours
+    assert st.compare_variants({"x": table, "7": untrained}, [("se_adv", "multi")], "quick").verdict == "not reproduced"
     assert st.row_delta(table, "paper", "R-26", "multi", "single") == pytest.approx(100 * 10 / 70)
     trend = st.depth_trend(pd.DataFrame({"depth": [0, 1, 2], "s": [0.1, 0.5, 0.4]}), "s", True, "")
     assert trend.verdict == "reproduced"

@@ -81,7 +81,7 @@ from paper_mtl.metrics import Metric, PerImageRMSE, delta_m
 from paper_mtl.models.se_resnet import BACKBONES, TaskSwitch
 from paper_mtl.models.task_conditioned import MOBILENET, TaskConditionedNet, build_single_tasking
 from paper_mtl.profiles import check_choice, check_profile, resolve_device
-from paper_mtl.reporting import NOT_TESTABLE, verdict
+from paper_mtl.reporting import NOT_TESTABLE, PARTLY, REPRODUCED, verdict
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task, get_task, loss_map, register
 from paper_mtl.training import evaluate, fit, seed_everything
@@ -1012,16 +1012,23 @@ def audit_published(names: Sequence[str] = AUDITED) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ClaimCheck:
-    """A claim's evidence: the paper's numbers, ours, and the boolean checks its verdict is computed from."""
+    """A claim's evidence: the paper's numbers, ours, the boolean checks its verdict is computed from, and the
+    tables of the claim's scope that were not trained at this profile."""
 
     published: str
     ours: str
     checks: dict[str, bool]
+    untrained: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
-        """:func:`paper_mtl.reporting.verdict` of the checks, or ``NOT_TESTABLE`` when nothing was measured."""
-        return verdict(self.checks) if self.checks else NOT_TESTABLE
+        """:func:`paper_mtl.reporting.verdict` of the checks, ``NOT_TESTABLE`` when nothing was measured, and at
+        most ``partly`` when part of the claim's tables was not trained: a claim is not reproduced on evidence
+        that covers only some of what it states."""
+        if not self.checks:
+            return NOT_TESTABLE
+        found = verdict(self.checks)
+        return PARTLY if self.untrained and found == REPRODUCED else found
 
 
 def _fmt(values: Mapping[str, float]) -> str:
@@ -1071,7 +1078,7 @@ def compare_variants(tables: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[s
                     for better, worse in pairs:
                         if not (math.isnan(found[better]) or math.isnan(found[worse])):
                             checks[f"{name} {backbone}: Δm {better} < Δm {worse}"] = found[better] < found[worse]
-    return ClaimCheck(f"Δm (% drop): {_fmt(paper)}", _ours_text(ours, skipped, profile), checks)
+    return ClaimCheck(f"Δm (% drop): {_fmt(paper)}", _ours_text(ours, skipped, profile), checks, tuple(skipped))
 
 
 def se_backbone_gain(table: pd.DataFrame, profile: str) -> ClaimCheck:
@@ -1098,7 +1105,8 @@ def multitask_drop(tables: Mapping[str, pd.DataFrame], profile: str) -> ClaimChe
                 if variant in ("multi", "multi_plain") and not pd.isna(row["delta_m"]):
                     values[f"{name} {backbone} {variant}"] = float(row["delta_m"])
     checks = {f"{k}: Δm > 0": v > 0 for k, v in ours.items()}
-    return ClaimCheck(f"MT Δm (% drop): {_fmt(paper)}", _ours_text(ours, skipped, profile, "MT Δm (% drop)"), checks)
+    return ClaimCheck(f"MT Δm (% drop): {_fmt(paper)}", _ours_text(ours, skipped, profile, "MT Δm (% drop)"), checks,
+                      tuple(skipped))
 
 
 def inference_cost(table: pd.DataFrame, pairs: Sequence[tuple[str, str]] = (("adv", "multi"), ("se_adv", "se"))) -> ClaimCheck:
