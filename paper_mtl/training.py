@@ -110,6 +110,34 @@ def _resident(data: MultiTaskData, device: torch.device) -> MultiTaskData:
     return data
 
 
+class _FiniteWatch:
+    """Remembers, per task, the first step whose loss was NaN or infinite, on the device and without a sync, so
+    that ``check`` (one sync) can run only every few steps and still name the task that failed first."""
+
+    def __init__(self, tasks: Sequence[str], device: torch.device) -> None:
+        self.tasks = list(tasks)
+        self.first_bad = torch.full((len(self.tasks),), -1, dtype=torch.long, device=device)
+        self._indices: dict[tuple[str, ...], Tensor] = {}
+
+    def record(self, losses: Mapping[str, Tensor], step: int) -> None:
+        key = tuple(losses)
+        if key not in self._indices:  # built once per task subset: a host-to-device copy would sync
+            self._indices[key] = torch.tensor([self.tasks.index(t) for t in key], device=self.first_bad.device)
+        index = self._indices[key]
+        values = torch.stack([v.detach().float() for v in losses.values()])
+        seen = self.first_bad[index]
+        self.first_bad[index] = torch.where(~torch.isfinite(values) & (seen < 0), step, seen)
+
+    def check(self, epoch: int, step: int) -> None:
+        bad = self.first_bad.tolist()
+        steps = [s for s in bad if s >= 0]
+        if steps:
+            first = min(steps)
+            names = [t for t, s in zip(self.tasks, bad) if s == first]
+            raise FloatingPointError(f"loss of task(s) {names} became non-finite at step {first} "
+                                     f"(found at epoch {epoch}, step {step})")
+
+
 def evaluate(
     model: nn.Module,
     tasks: Mapping[str, Task] | Sequence[str],
@@ -201,8 +229,9 @@ def fit(
         max_steps: stop after this many optimiser steps (e.g. paper 03's early-stopping approximation).
         keep_best: restore the weights of the epoch with the lowest total validation loss at the end.
         checkpoint: file to save the full training state to after each epoch, and to resume from.
-        nan_check_every: steps between checks that every loss is finite (default 1 on CPU, 25 on CUDA);
-            a non-finite loss raises ``FloatingPointError`` naming the task.
+        nan_check_every: steps between checks (one device sync each) that every loss so far was finite (default
+            1 on CPU, 25 on CUDA; also at the end of every epoch, before its checkpoint is written). A non-finite
+            loss raises ``FloatingPointError`` naming the task(s) and the step where it first appeared.
     """
     tasks = as_tasks(tasks)
     check_choice("optimizer", optimizer, OPTIMIZERS)
@@ -254,6 +283,7 @@ def fit(
     steps_per_epoch = train.num_batches(batch_size, drop_last=True)
     total_steps = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
     plan = batch_plan or (lambda m, x, y: [(x, list(tasks))])
+    watch = _FiniteWatch(list(tasks), device)
     bar = progress_bar(total=total_steps, initial=min(step, total_steps), desc="fit", leave=False, enabled=progress)
     start_time = time.perf_counter()
     model.train()
@@ -271,10 +301,9 @@ def fit(
                 with _autocast(device, amp):
                     outputs, features = _forward(model, inputs, list(step_tasks))
                 losses = {t: tasks[t].compute_loss(outputs[t], targets[t]) for t in step_tasks}
+                watch.record(losses, step)
                 if step % nan_check_every == 0:
-                    bad = [t for t, v in losses.items() if not torch.isfinite(v.detach())]
-                    if bad:
-                        raise FloatingPointError(f"loss of task(s) {bad} became non-finite at epoch {epoch}, step {step}")
+                    watch.check(epoch, step)
                 ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
                 logs.update(_step_logs(strategy.backward(losses, ctx), index, step_tasks))
                 opt.step()
@@ -285,6 +314,7 @@ def fit(
                 step_rows.append({"step": step, "epoch": epoch, **logs})
             step += 1
             bar.update(1)
+        watch.check(epoch, step - 1)
         scheduler.step()
         row: dict[str, Any] = {"epoch": epoch + 1, "step": step, "lr": opt.param_groups[0]["lr"]}
         row.update({f"train_loss.{t}": float(sums[t]) / max(counts[t], 1) for t in tasks})
