@@ -92,12 +92,13 @@ def cosine_penalty(grads: Tensor, eps: float = 1e-12) -> Tensor:
     return ((cos - eye) ** 2).sum() / (t * (t - 1))
 
 
-def pairwise_cosines(grads: Tensor, names: Sequence[str], eps: float = 1e-12) -> dict[str, float]:
-    """cos(t_i, t_j) (Eq. 3) for every pair i < j, keyed ``"cos.<t_i>.<t_j>"`` (the steps-log column names)."""
+def pairwise_cosines(grads: Tensor, names: Sequence[str], eps: float = 1e-12) -> dict[str, Tensor]:
+    """cos(t_i, t_j) (Eq. 3) for every pair i < j as 0-dim tensors on the gradients' device (read without a
+    sync), keyed ``"cos.<t_i>.<t_j>"`` (the steps-log column names)."""
     if len(names) != grads.shape[0]:
         raise ValueError(f"{len(names)} names for {grads.shape[0]} gradient rows")
     cos = cosine_matrix(grads.detach(), eps)
-    return {cosine_column(a, b): float(cos[i, j]) for (i, a), (j, b) in combinations(enumerate(names), 2)}
+    return {cosine_column(a, b): cos[i, j] for (i, a), (j, b) in combinations(enumerate(names), 2)}
 
 
 def cosine_column(a: str, b: str) -> str:

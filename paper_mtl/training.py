@@ -48,7 +48,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _step_logs(logs: Mapping[str, float], index: int, step_tasks: Sequence[str]) -> dict[str, float]:
+def _step_logs(logs: Mapping[str, float | Tensor], index: int, step_tasks: Sequence[str]) -> dict[str, float | Tensor]:
     """A strategy's logs for the ``index``-th optimiser step of a mini-batch.
 
     The first step's keys stay as the strategy names them; later steps of the same mini-batch (a
@@ -57,6 +57,19 @@ def _step_logs(logs: Mapping[str, float], index: int, step_tasks: Sequence[str])
     if index == 0:
         return dict(logs)
     return {f"{k}@{index}:{'+'.join(step_tasks)}": v for k, v in logs.items()}
+
+
+def _materialise(rows: list[dict[str, Any]]) -> None:
+    """Replace the 0-dim tensors that strategies logged in ``rows`` by floats, with one device sync per device
+    instead of one per step and value."""
+    cells = [(row, key) for row in rows for key, value in row.items() if isinstance(value, Tensor)]
+    by_device: dict[torch.device, list[tuple[dict[str, Any], str]]] = {}
+    for row, key in cells:
+        by_device.setdefault(row[key].device, []).append((row, key))
+    for group in by_device.values():
+        values = torch.stack([row[key].detach().to(torch.float64).reshape(()) for row, key in group]).tolist()
+        for (row, key), value in zip(group, values):
+            row[key] = value
 
 
 def as_tasks(tasks: Mapping[str, Task] | Sequence[str]) -> dict[str, Task]:
@@ -288,6 +301,7 @@ def fit(
     start_time = time.perf_counter()
     model.train()
     for epoch in range(start_epoch, epochs):
+        epoch_start = len(step_rows)
         sums = {t: torch.zeros((), device=device) for t in tasks}
         counts = {t: 0 for t in tasks}
         for x, targets in train.batches(batch_size, shuffle=True, generator=generator, drop_last=True):
@@ -315,6 +329,7 @@ def fit(
             step += 1
             bar.update(1)
         watch.check(epoch, step - 1)
+        _materialise(step_rows[epoch_start:])
         scheduler.step()
         row: dict[str, Any] = {"epoch": epoch + 1, "step": step, "lr": opt.param_groups[0]["lr"]}
         row.update({f"train_loss.{t}": float(sums[t]) / max(counts[t], 1) for t in tasks})

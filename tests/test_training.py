@@ -105,6 +105,22 @@ def test_every_step_of_a_batch_plan_keeps_its_log():
     assert len(steps) == 4
 
 
+class TensorLoggingSum(WeightedSum):
+    """Equal weights, logging each task's loss as a 0-dim tensor (read by fit once per epoch)."""
+
+    def backward(self, losses, ctx):
+        super().backward(losses, ctx)
+        return {f"loss.{t}": v.detach() for t, v in losses.items()}
+
+
+def test_tensor_logs_become_the_floats_of_their_own_step():
+    steps = train(epochs=2, strategy=TensorLoggingSum()).steps
+    column = steps["loss.depth_zbuffer"]
+    assert column.map(type).eq(float).all() and column.nunique() == len(steps) == 8
+    again = train(epochs=2, strategy=LoggingSum()).history
+    assert train(epochs=2, strategy=TensorLoggingSum()).history.equals(again)
+
+
 def test_bad_arguments_fail_early():
     model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
     with pytest.raises(ValueError, match="unknown optimizer 'adamw'"):

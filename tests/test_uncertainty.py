@@ -62,6 +62,9 @@ def test_fit_learns_log_variances_and_restores_state():
     # losses start near log 5 > 1, so s_t rises from 0 (the weights exp(-s)/2 fall below 1/2)
     assert steps["log_var.left"].iloc[-1] > 0 and steps["log_var.right"].iloc[-1] > 0
     assert steps["weight.left"].iloc[-1] == pytest.approx(math.exp(-steps["log_var.left"].iloc[-1]) / 2)
+    # each step's value as it was at that step (logged tensors are read at the epoch's end)
+    assert steps["log_var.left"].is_monotonic_increasing and steps["log_var.left"].nunique() == 8
+    assert steps["log_var.left"].map(type).eq(float).all()
     fresh = Uncertainty()
     fresh.setup(model, tasks)
     fresh.load_state_dict(strategy.state_dict())

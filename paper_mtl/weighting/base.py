@@ -52,8 +52,12 @@ class Strategy(ABC):
         return []
 
     @abstractmethod
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
-        """Accumulate gradients for this step from the task ``losses``; return scalars to log."""
+    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
+        """Accumulate gradients for this step from the task ``losses``; return scalars to log.
+
+        A scalar may be a float or a detached 0-dim tensor that nothing modifies later (clone a parameter before
+        logging it): :func:`~paper_mtl.training.fit` reads tensors once per epoch, so logging costs a step no
+        device synchronisation."""
 
     def state_dict(self) -> dict[str, Any]:
         """State needed to resume training exactly (learned weights, running statistics)."""

@@ -53,7 +53,7 @@ class CosReg(WeightedSum):
         self.scale_by_loss = scale_by_loss
         self.on = on
 
-    def objective(self, losses: dict[str, Tensor], params: list[nn.Parameter]) -> tuple[Tensor, dict[str, float]]:
+    def objective(self, losses: dict[str, Tensor], params: list[nn.Parameter]) -> tuple[Tensor, dict[str, float | Tensor]]:
         """Eq. 5 for ``losses`` with task gradients on ``params``, and the step's logs."""
         if len(losses) < 2:
             raise ValueError(f"CosReg needs at least 2 tasks per step, got {list(losses)}")
@@ -61,7 +61,7 @@ class CosReg(WeightedSum):
         penalty = cosine_penalty(grads)
         alpha = self.alpha * torch.stack([loss.detach().float() for loss in losses.values()]).mean() if self.scale_by_loss else self.alpha
         weighted = torch.stack([self.weight(t) * loss.float() for t, loss in losses.items()]).sum()
-        logs = {"penalty": float(penalty.detach()), "alpha": float(alpha)}
+        logs: dict[str, float | Tensor] = {"penalty": penalty.detach(), "alpha": alpha}
         logs.update(pairwise_cosines(grads, list(losses)))
         return weighted + alpha * penalty, logs
 

@@ -117,12 +117,12 @@ class AdversarialGradients(Strategy):
     def weight(self, task: str) -> float:
         return 1.0 if self.weights is None else self.weights[task]
 
-    def discriminator_loss(self, losses: Mapping[str, Tensor], progress: float) -> tuple[Tensor, float]:
+    def discriminator_loss(self, losses: Mapping[str, Tensor], progress: float) -> tuple[Tensor, Tensor]:
         """L_d over the tasks of ``losses`` (their features captured in the last forward pass) and its accuracy."""
         if self.discriminator is None:
             raise RuntimeError("call setup(model, tasks) before using the discriminator")
         coefficient = reversal_coefficient(progress, self.gamma)
-        terms, correct, total = [], 0.0, 0
+        terms, correct, total = [], [], 0
         for task, loss in losses.items():
             feature = self.features.get(task)
             if feature is None:
@@ -131,16 +131,16 @@ class AdversarialGradients(Strategy):
             logits = self.discriminator(reverse_gradient(normalise_gradient(grad), coefficient))
             label = torch.full((logits.shape[0], *logits.shape[2:]), self.labels[task], device=logits.device)
             terms.append(F.cross_entropy(logits.float(), label))
-            correct += float((logits.detach().argmax(1) == label).sum())
+            correct.append((logits.detach().argmax(1) == label).sum())
             total += label.numel()
-        return torch.stack(terms).mean(), correct / total
+        return torch.stack(terms).mean(), torch.stack(correct).sum().double() / total
 
     def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
         task_loss = torch.stack([self.weight(t) * loss for t, loss in losses.items()]).sum()
         disc_loss, accuracy = self.discriminator_loss(losses, ctx.progress)
         ((1.0 - self.w_d) * task_loss + self.w_d * disc_loss).backward()
         self.features.clear()
-        return {"discriminator_loss": float(disc_loss.detach()), "discriminator_accuracy": accuracy,
+        return {"discriminator_loss": disc_loss.detach(), "discriminator_accuracy": accuracy,
                 "reversal": reversal_coefficient(ctx.progress, self.gamma)}
 
     def state_dict(self) -> dict[str, Any]:

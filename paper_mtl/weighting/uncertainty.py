@@ -56,8 +56,8 @@ class Uncertainty(Strategy):
 
     def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
         self.combine(losses).backward()
-        logs = {f"weight.{t}": w for t, w in self.weights().items()}
-        logs.update({f"log_var.{t}": float(s.detach()) for t, s in self.log_vars.items()})
+        logs = {f"weight.{t}": torch.exp(-s.detach()) / 2 for t, s in self.log_vars.items()}
+        logs.update({f"log_var.{t}": s.detach().clone() for t, s in self.log_vars.items()})
         return logs
 
     def state_dict(self) -> dict[str, Any]:
