@@ -141,34 +141,34 @@ def test_multitask_data_serves_a_dataloader_like_its_own_batches():
         torch.testing.assert_close(targets[task], targets_ref[task])
 
 
-def test_nan_found_late_names_the_task_and_step_where_it_began():
-    """With checks every 4 steps, a NaN in depth at step 1 has spread to every task by step 4 (the shared
-    weights are NaN); the error still names depth alone, and step 1."""
+def poisoned_model(task, at_step, value):
+    """A model whose ``task`` decoder outputs ``value`` (nan or inf) times its output at training step ``at_step``."""
     seed_everything(0)
     model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
     calls = []
 
     def poison(module, inputs, output):
         calls.append(module.training)
-        return output * float("nan") if sum(calls) == 2 else output
+        return output * value if sum(calls) == at_step + 1 else output
 
-    model.decoders["depth_zbuffer"].register_forward_hook(poison)
-    with pytest.raises(FloatingPointError, match=r"\['depth_zbuffer'\] became non-finite at step 1 \(found at epoch 0, step 4\)"):
-        fit(model, TASKS, toy_data(64), epochs=2, batch_size=8, device="cpu", progress=False, nan_check_every=4)
+    model.decoders[task].register_forward_hook(poison)
+    return model
 
 
-def test_nan_in_an_epochs_last_steps_is_found_before_its_checkpoint(tmp_path):
-    seed_everything(0)
-    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
-    calls = []
-
-    def poison(module, inputs, output):
-        calls.append(module.training)
-        return output * float("inf") if sum(calls) == 3 else output
-
-    model.decoders["segment_semantic"].register_forward_hook(poison)
+@pytest.mark.parametrize(
+    ("task", "at_step", "value", "n", "check_every", "message"),
+    [
+        # checks every 4 steps: depth's NaN at step 1 has spread to every task by step 4 (the shared weights are
+        # NaN), yet the error names depth alone, and step 1
+        ("depth_zbuffer", 1, float("nan"), 64, 4, r"\['depth_zbuffer'\] became non-finite at step 1 \(found at epoch 0, step 4\)"),
+        # no periodic check before the epoch ends (4 steps): found at its end, before the checkpoint is written
+        ("segment_semantic", 2, float("inf"), 32, 100, r"\['segment_semantic'\] became non-finite at step 2 \(found at epoch 0, step 3\)"),
+    ],
+)
+def test_non_finite_loss_names_the_task_and_step_where_it_began(tmp_path, task, at_step, value, n, check_every, message):
+    model = poisoned_model(task, at_step, value)
     ckpt = tmp_path / "run.pt"
-    with pytest.raises(FloatingPointError, match=r"\['segment_semantic'\] became non-finite at step 2 \(found at epoch 0, step 3\)"):
-        fit(model, TASKS, toy_data(), epochs=2, batch_size=8, device="cpu", progress=False, nan_check_every=100,
-            checkpoint=ckpt)
+    with pytest.raises(FloatingPointError, match=message):
+        fit(model, TASKS, toy_data(n), epochs=2, batch_size=8, device="cpu", progress=False,
+            nan_check_every=check_every, checkpoint=ckpt)
     assert not ckpt.exists()
