@@ -502,7 +502,7 @@ SETTINGS: dict[str, Settings] = {
         image_size=32, train_size=256, val_size=96, epochs=6, batch_size=8, lr=0.05, width=1 / 8,
         mobilenet_width=0.25, decoder_width=16, uber_width=8, stem_stride=2, rates=(1, 2, 3),
         layers={"R-26": (1, 1, 1, 1), "R-50": (1, 2, 2, 1), "R-101": (1, 2, 4, 1)},
-        tables=("3d", "4a"), figure5_variants=("single", "multi", "adv", "se", "se_adv"),
+        tables=("3a", "3b", "3c", "3d", "4a"), figure5_variants=FIGURE5_VARIANTS[:-1],
     ),
     "paper": Settings(
         image_size=64, train_size=1280, val_size=320, epochs=3, batch_size=32, lr=0.05, width=1 / 4,
@@ -511,7 +511,7 @@ SETTINGS: dict[str, Settings] = {
     ),
 }
 """Per-profile sizes. ``smoke`` trains Tables 3(a)-(d) and 4(a) for a few steps (every code path, meaningless
-numbers); ``quick`` trains Tables 3(d) and 4(a) long enough for the effects to show, with small stand-ins of the
+numbers); ``quick`` trains the same tables long enough for the effects to show, with small stand-ins of the
 backbones (R-26: 4 bottlenecks, R-50: 6); ``paper`` trains every table with the paper's block counts (8, 16 and 33
 bottlenecks)."""
 
