@@ -168,3 +168,15 @@ def test_first_prepared_needs_every_split(tmp_path: Path) -> None:
     assert first_prepared(["missing", "half", "whole"], ["train", "test"], root=tmp_path) == "whole"
     assert first_prepared(["half", "whole"], ["train"], root=tmp_path) == "half"
     assert first_prepared(["half", "missing"], ["train", "test"], root=tmp_path) is None
+
+
+def test_resizing_from_the_memory_map_in_chunks_equals_resizing_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    arrays = fabricate(tmp_path, n=5, hw=(8, 12))
+    tasks = ["segment_semantic", "depth_zbuffer", "normal", "edge_texture", "reshading"]
+    monkeypatch.setattr("paper_mtl.data.readers._CHUNK", 2)
+    chunked = load_prepared("toy", "train", tasks, root=tmp_path, size=(4, 6), limit=5)
+    np.testing.assert_array_equal(chunked.inputs.numpy(), resize(arrays["rgb"], (4, 6), "image").astype(np.float32) / np.float32(255))
+    for task in tasks:
+        np.testing.assert_array_equal(chunked.targets[task].numpy(), resize(arrays[task], (4, 6), KINDS[task]["kind"]))
+    same = load_prepared("toy", "train", tasks, root=tmp_path, size=(8, 12))
+    assert all(v.numpy().flags.writeable for v in same.targets.values()) and same.inputs.shape == (5, 3, 8, 12)

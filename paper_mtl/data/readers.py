@@ -73,7 +73,7 @@ def resize(array: np.ndarray, size: int | Sequence[int], kind: str) -> np.ndarra
         return np.asarray(array)
     out = np.empty((*array.shape[:-2], *size), dtype=array.dtype)
     for start in range(0, len(array), _CHUNK):
-        chunk = torch.from_numpy(np.asarray(array[start : start + _CHUNK], dtype=np.float32))
+        chunk = torch.from_numpy(np.array(array[start : start + _CHUNK], dtype=np.float32))
         if squeeze:
             chunk = chunk[:, None]
         resized = _resize_chunk(chunk, size, kind)
@@ -116,6 +116,15 @@ def _target_kind(task: str, array: np.ndarray, meta: dict) -> str:
     return "classes" if np.issubdtype(array.dtype, np.integer) else "dense"
 
 
+def _read(array: np.ndarray, stop: int, size: int | Sequence[int] | None, kind: str) -> np.ndarray:
+    """The first ``stop`` samples of a memory-mapped array in memory, resized when ``size`` is given; :func:`resize`
+    reads the map chunk by chunk, so a full-resolution split is never held whole."""
+    if size is None:
+        return np.array(array[:stop])
+    out = resize(array[:stop], size, kind)
+    return out if out.flags.owndata else np.array(out)  # already that size: resize returned the map itself
+
+
 def load_prepared(
     name: str,
     split: str,
@@ -151,11 +160,8 @@ def load_prepared(
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of samples or None, got {limit}")
     stop = len(arrays[INPUT_KEY]) if limit is None else min(limit, len(arrays[INPUT_KEY]))
-    rgb = np.array(arrays[INPUT_KEY][:stop])
-    targets = {task: np.array(arrays[task][:stop]) for task in tasks}
-    if size is not None:
-        rgb = resize(rgb, size, "image")
-        targets = {task: resize(value, size, _target_kind(task, value, meta)) for task, value in targets.items()}
+    rgb = _read(arrays[INPUT_KEY], stop, size, "image")
+    targets = {task: _read(arrays[task], stop, size, _target_kind(task, arrays[task], meta)) for task in tasks}
     inputs = torch.from_numpy(rgb).float().div_(255.0)
     return MultiTaskData(
         inputs, {t: torch.from_numpy(v) for t, v in targets.items()}, {**meta, "name": name, "split": split}
