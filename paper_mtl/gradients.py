@@ -82,13 +82,15 @@ def cosine_penalty(grads: Tensor, eps: float = 1e-12) -> Tensor:
     """Eq. 5's regulariser without α: ‖N̂ᵀN̂ − I_T‖²_F / (T(T−1)) for the task gradients (rows of ``grads``).
 
     It equals the mean over task pairs of cos²(t_i, t_j), so it lies in [0, 1]: 0 for orthogonal gradients, 1 for
-    parallel or antiparallel ones; for T = 2 it is cos²(t_1, t_2) (Eq. 4). Differentiable in ``grads``.
+    parallel or antiparallel ones; for T = 2 it is cos²(t_1, t_2) (Eq. 4). A zero row (a task whose loss does not
+    reach these parameters) has cosine 0 with every task, its own diagonal included, so I_T keeps a 0 there.
+    Differentiable in ``grads``.
     """
     t = grads.shape[0] if grads.dim() == 2 else 0
     if t < 2:
         raise ValueError(f"cosine_penalty needs gradients of at least 2 tasks as rows of a (T, P) tensor, got {tuple(grads.shape)}")
     cos = cosine_matrix(grads, eps)
-    eye = torch.eye(t, dtype=cos.dtype, device=cos.device)
+    eye = torch.diag((grads.detach().norm(dim=1) > 0).to(cos.dtype))
     return ((cos - eye) ** 2).sum() / (t * (t - 1))
 
 

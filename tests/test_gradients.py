@@ -23,6 +23,10 @@ def test_penalty_limits():
     assert cosine_penalty(torch.eye(4)[:3] * torch.tensor([[2.0], [0.1], [7.0]])).item() == pytest.approx(0.0)
     assert cosine_penalty(torch.stack([v, 3 * v, -0.5 * v])).item() == pytest.approx(1.0)
     assert cosine_penalty(torch.stack([v, -v])).item() == pytest.approx(1.0)
+    # a task with no gradient here is orthogonal to every task: it adds nothing, not a missing diagonal 1
+    assert cosine_penalty(torch.stack([v, torch.zeros(4)])).item() == pytest.approx(0.0, abs=1e-12)
+    assert cosine_penalty(torch.zeros(3, 4)).item() == pytest.approx(0.0, abs=1e-12)
+    assert cosine_penalty(torch.stack([v, 2 * v, torch.zeros(4)])).item() == pytest.approx(1 / 3)
 
 
 def test_penalty_range_and_mean_squared_cosine():
