@@ -137,7 +137,11 @@ def test_figure5_and_algorithm1_evidence():
         {"main": "s", "aux": "d", "training": "adversarial single-task", "higher_is_better": True, "clean": 0.25, "pgd": 0.2},
         {"main": "s", "aux": "d", "training": "adversarial multi-task", "higher_is_better": True, "clean": 0.26, "pgd": 0.22},
     ])
-    assert list(E.algorithm1_evidence(alg1).checks.values()) == [True, True]
+    claim, sanity = E.algorithm1_evidence(alg1)
+    assert list(claim.checks) == ["s+d: multi-task adv. beats single-task adv. under PGD"] and all(claim.checks.values())
+    assert list(sanity.checks) == ["s: single-task adv. beats standard training under PGD"] and all(sanity.checks.values())
+    alg1.loc[2, "pgd"] = 0.15  # multi-task adversarial training now less robust than single-task
+    assert list(E.algorithm1_evidence(alg1)[0].checks.values()) == [False]
 
 
 def test_theory_curves_agree_with_the_closed_form():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from paper_mtl import grouping as g
+from paper_mtl.experiments.task_grouping import comparisons_evidence
 from paper_mtl.published import load
 
 LETTERS = {t: t for t in "SDNKE"}
@@ -341,3 +342,10 @@ def test_experiment_affinities_and_quality_on_fake_runs() -> None:
     assert len(aff["pairs"]) == 10 and aff["outlier"].count("-") == 1
     q = tg.approximation_quality(runs)
     assert -1 <= q["esa_r_within"] <= 1 and q["hoa_error"] > 0
+
+
+def test_comparisons_evidence_groups_what_was_compared_and_names_failures() -> None:
+    checks = {"optimal < random at 2": True, "optimal < random at 3": False, "esa < independent at 2.5": True}
+    assert comparisons_evidence(checks) == (
+        "2/3 comparisons hold (optimal < random at 2, 3; esa < independent at 2.5); failing: optimal < random at 3"
+    )

@@ -317,7 +317,9 @@ def predict_depth(model: torch.nn.Module, data: MultiTaskData, device: str | tor
 def train_run(config: Mapping[str, Any]) -> dict[str, Any]:
     """Train one method on one dataset (a :func:`run_sweep` function).
 
-    Returns the per-epoch ``history``, the ``best`` validation loss of each trained task over epochs, the strategy's
+    Returns the per-epoch ``history``, the ``best`` validation loss of each trained task over epochs (as the paper
+    reports "the best segmentation and the best depth losses", Sec. 5: one run's two best losses may come from
+    different epochs), the strategy's
     per-step log ``steps`` (class-wise weights ``w.<class>``; Pareto MTL's ``phase``/``alpha.<task>``), and for runs
     that predict depth the depth metrics by region (:func:`depth_region_metrics`) of the final model.
     """

@@ -820,6 +820,18 @@ def subset_checks(averaged: pd.DataFrame) -> dict[str, bool]:
     return checks
 
 
+def comparisons_evidence(checks: Mapping[str, bool]) -> str:
+    """A claim's comparisons in one line: how many hold, which were made (``"<a> < <b> at <budget>"`` keys grouped
+    by comparison) and which fail."""
+    made: dict[str, list[str]] = {}
+    for key in checks:
+        comparison, _, budget = key.rpartition(" at ")
+        made.setdefault(comparison, []).append(budget)
+    compared = "; ".join(f"{comparison} at {', '.join(budgets)}" for comparison, budgets in made.items())
+    failing = ", ".join(k for k, v in checks.items() if not v) or "none"
+    return f"{sum(checks.values())}/{len(checks)} comparisons hold ({compared}); failing: {failing}"
+
+
 def qualitative(runs: GroupingRuns, chosen: Mapping[str, Mapping[float, Selection]], budget: float = 2.5, image: int = 0) -> dict[str, Any]:
     """Figure 4 analogue: predictions on one test image for the baselines and our selections at ``budget``.
 

@@ -45,10 +45,10 @@ def loss_tradeoff(losses: pd.DataFrame) -> Figure:
     return fig
 
 
-def weights_over_training(history: pd.DataFrame, warmup_steps: dict[str, int] | None = None) -> Figure:
+def weights_over_training(history: pd.DataFrame) -> Figure:
     """Figure 1 analogue: every class-wise weight against training step, one panel per dataset and main task
-    (``Ours (main T_d)``: the semantic classes; ``Ours (main T_s)``: the depth bins). ``warmup_steps`` marks where
-    the updates start, per dataset."""
+    (``Ours (main T_d)``: the semantic classes; ``Ours (main T_s)``: the depth bins); the weights stay at 1 until
+    the warm-up ends."""
     methods = ["Ours (main T_d)", "Ours (main T_s)"]
     fig = Figure(figsize=(4.2 * len(DATASETS), 6.4), layout="constrained")
     axes = fig.subplots(2, len(DATASETS), squeeze=False, sharey=True)
@@ -58,8 +58,6 @@ def weights_over_training(history: pd.DataFrame, warmup_steps: dict[str, int] | 
             runs = history[(history["dataset"] == name) & (history["method"] == method)]
             for cls, group in runs.groupby("class", sort=False):
                 ax.plot(group["step"], group["weight"], lw=1.2, label=cls)
-            if warmup_steps and name in warmup_steps:
-                ax.axvline(warmup_steps[name], color="k", ls=":", lw=0.8)
             ax.set_title(f"{name}: {method}", fontsize=10)
             ax.set_xlabel("step")
             ax.set_ylabel("class-wise weight w^c")
