@@ -36,7 +36,11 @@ def run(device: torch.device) -> list[dict]:
         milp = select_networks(networks, budget, method="milp")
         result = compare(lambda: select_networks(networks, budget, method="milp"),
                          lambda: select_networks(networks, budget, method="branch_and_bound"), device, repeats=1)
+        same = abs(bnb.loss - milp.loss) < 1e-9
+        # issue 7's goal: exact on 10 tasks (1,023 groupings + 10 half-size networks) within a couple of seconds
+        timed = num_tasks == 10
         rows.append({"benchmark": f"selection B&B / MILP, {num_tasks} tasks ({len(networks)} networks)", "device": "cpu",
-                     **result, "goal": "same optimum", "met": abs(bnb.loss - milp.loss) < 1e-9,
+                     **result, "goal": "same optimum" + (", B&B <= 2 s" if timed else ""),
+                     "met": same and (result["ours_s"] <= 2.0 if timed else True),
                      "note": f"loss {bnb.loss:.6g} (B&B) vs {milp.loss:.6g} (MILP)"})
     return rows
