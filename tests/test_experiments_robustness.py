@@ -256,3 +256,54 @@ def test_prepared_taskonomy_without_a_needed_task_stops_before_training(tmp_path
     for experiment in (E.robustness_vs_tasks, E.pair_table, E.algorithm1_comparison, E.lemma1_gradient_norms):
         with pytest.raises(ValueError, match=r"lacks task\(s\) \['keypoints2d'\]"):
             experiment(settings, device="cpu", progress=False)
+
+
+def _fake_cityscapes(name="cityscapes7", sizes=(("train", 4), ("test", 2)), hw=(12, 24)):
+    """A tiny prepared Cityscapes in the converter's layout: depth 0 (invalid) on the top rows, some labels -1."""
+    rng = np.random.default_rng(1)
+    for split, n in sizes:
+        depth = rng.uniform(0.01, 0.2, (n, 1, *hw)).astype(np.float32)
+        depth[:, :, :3] = 0.0
+        arrays = {"rgb": rng.integers(0, 256, (n, 3, *hw), dtype=np.uint8),
+                  "segment_semantic": rng.integers(-1, 7, (n, *hw)).astype(np.int64), "depth_zbuffer": depth}
+        save_split(name, split, arrays, {"source": "/fake/cityscapes", "tasks": {
+            "segment_semantic": {"kind": "classes", "num_classes": 7, "ignore_index": -1},
+            "depth_zbuffer": {"kind": "depth", "invalid": 0}}})
+
+
+def test_prepared_cityscapes_is_algorithm1s_data(tmp_path, monkeypatch):
+    """Algorithm 1 trains on a prepared Cityscapes (as the paper), on its segmentation/depth pairs only, while the
+    rest of notebook 01 keeps its own data; invalid depth stays masked."""
+    monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
+    monkeypatch.setenv("PAPER_MTL_CACHE", str(tmp_path / "cache"))
+    settings = E.RobustnessSettings.for_profile("paper")
+    assert E.algorithm1_source() == "indoor scenes" and E.algorithm1_pairs(settings, "indoor scenes") == ["sd", "ds", "es", "ks"]
+    _fake_cityscapes()
+    assert E.algorithm1_source() == "cityscapes7" and E.scene_source() == "indoor scenes"
+    assert E.algorithm1_pairs(settings, "cityscapes7") == ["sd", "ds"]
+    assert E.settings_table(settings).iloc[1].to_dict() == {"setting": "Algorithm 1 data", "value": "cityscapes7"}
+    with pytest.raises(ValueError, match=r"only segmentation and depth; task\(s\) \['edge_texture'\]"):
+        E.require_tasks("se", "cityscapes7")
+    seen = []
+
+    def stop_after_seeing(configs, progress):
+        seen.extend(configs)
+        raise InterruptedError
+
+    monkeypatch.setattr(E, "_sweep", stop_after_seeing)
+    with pytest.raises(InterruptedError):
+        E.algorithm1_comparison(E.RobustnessSettings.for_profile("smoke"), device="cpu", progress=False)
+    assert {c["data"]["source"] for c in seen} == {"cityscapes7"} and {c["tasks"] for c in seen} == {"s", "sd"}
+    E.scene_data.cache_clear()
+    try:
+        train, test = E.scene_data(8, 32, 16, 0, "cityscapes7")
+        assert (len(train), len(test)) == (4, 2) and train.inputs.shape == (4, 3, 8, 16)
+        assert sorted(train.targets) == ["d", "s"] and train.meta["segmentation_classes"] == 7
+        assert "prepared cityscapes7 (converted from /fake/cityscapes)" in train.meta["source"]
+        assert (train.targets["d"][:, :, :2] == 0).all() and (train.targets["d"][:, :, 3:] != 0).all()
+        tasks = E.scene_tasks("cityscapes7", 7)
+        assert tasks["d"].loss == "masked_l1" and tasks["s"].channels == 7
+        result = E.train_and_measure(seen[-1])
+    finally:
+        E.scene_data.cache_clear()
+    assert np.isfinite(result["attacks"][0]["table"].set_index("task").loc["s", "clean_loss"])

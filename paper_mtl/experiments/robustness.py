@@ -76,7 +76,7 @@ from paper_mtl.adversarial import (
 )
 from paper_mtl.data.converters.taskonomy import TASKONOMY_TASKS
 from paper_mtl.data.multitask import MultiTaskData
-from paper_mtl.data.readers import load_prepared, prepared_splits
+from paper_mtl.data.readers import first_prepared, load_prepared, prepared_splits
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.data.store import data_root, load_split
@@ -104,10 +104,23 @@ PAPER_NAMES: dict[str, str] = {
 LETTERS_BY_NAME = {name: letter for letter, name in PAPER_NAMES.items()}
 FIGURE5_MODELS = ("s", "sd", "sde", "sdek", "sdekn", "sdeknr", "d", "e", "er", "k", "ks", "ksd")
 FIGURE5_TRACKED = ("s", "d", "e", "k")
-SOURCES = ("taskonomy", "indoor scenes")
-"""The data notebook 01 can train on (:func:`scene_source`)."""
+CITYSCAPES_NAMES = ("cityscapes19", "cityscapes7", "cityscapes2")
+"""Prepared Cityscapes datasets (``data_scripts/prepare_cityscapes.py``), in order of preference: Algorithm 1 trains
+on the first one prepared (:func:`algorithm1_source`), as the paper ran it on Cityscapes."""
+CITYSCAPES_LETTERS = "sd"
+SOURCES = ("taskonomy", "indoor scenes", *CITYSCAPES_NAMES)
+"""The data notebook 01 can train on (:func:`scene_source`, :func:`algorithm1_source`)."""
 MASKED_LETTERS = "dDn"
 """Tasks whose all-zero targets mark pixels without geometry on Taskonomy (masked in standardisation, loss, metric)."""
+
+
+def masked_letters(source: str) -> str:
+    """The letters whose all-zero targets are missing values on ``source``: :data:`MASKED_LETTERS` on Taskonomy,
+    depth on Cityscapes (invalid disparity), none on the scenes."""
+    check_choice("source", source, SOURCES)
+    if source == "taskonomy":
+        return MASKED_LETTERS
+    return "d" if source in CITYSCAPES_NAMES else ""
 _DEPTH_SCALE = math.log(2.0**16)
 
 
@@ -131,13 +144,13 @@ def check_letters(letters: str) -> list[str]:
 def scene_tasks(source: str = "indoor scenes", classes: int | None = None) -> dict[str, Task]:
     """The eleven tasks keyed by letter, with the losses described in the module docstring: segmentation over
     ``classes`` classes (default: the indoor scenes' 11), plain L1 for every map, except ``masked_l1`` for
-    :data:`MASKED_LETTERS` on ``"taskonomy"``."""
-    check_choice("source", source, SOURCES)
+    :func:`masked_letters` of ``source``."""
+    masked = masked_letters(source)
     tasks = {}
     for letter, name in TASK_LETTERS.items():
         if letter == "s":
             tasks[letter] = get_task(name, classes=classes or len(scene_classes("indoor")))
-        elif source == "taskonomy" and letter in MASKED_LETTERS:
+        elif letter in masked:
             tasks[letter] = get_task(name, loss="masked_l1")
         else:
             tasks[letter] = get_task(name, loss="l1")
@@ -207,6 +220,12 @@ def scene_source() -> str:
     return "taskonomy" if {"train", "test"} <= set(prepared_splits("taskonomy")) else "indoor scenes"
 
 
+def algorithm1_source() -> str:
+    """Algorithm 1's data: the first prepared Cityscapes of :data:`CITYSCAPES_NAMES` (its ``train`` and ``test``
+    splits), as in the paper, else :func:`scene_source`."""
+    return first_prepared(CITYSCAPES_NAMES, ("train", "test")) or scene_source()
+
+
 def taskonomy_letters() -> str:
     """The letters of the tasks prepared in both Taskonomy splits, in :data:`TASK_LETTERS` order (A, the
     autoencoder, whenever the splits exist: its target is the input image)."""
@@ -227,6 +246,11 @@ def profile_letters(settings: RobustnessSettings) -> str:
 def require_tasks(letters: str, source: str) -> None:
     """Stop, naming the missing tasks, unless ``source`` has every task of ``letters`` (the scenes have all)."""
     check_choice("source", source, SOURCES)
+    if source in CITYSCAPES_NAMES:
+        missing = [TASK_LETTERS[c] for c in letters if c not in CITYSCAPES_LETTERS]
+        if missing:
+            raise ValueError(f"Cityscapes ({source}) has only segmentation and depth; task(s) {missing} are not in it")
+        return
     if source != "taskonomy":
         return
     missing = [TASK_LETTERS[c] for c in letters if c not in taskonomy_letters()]
@@ -282,12 +306,32 @@ def taskonomy_data(size: int, n_train: int, n_test: int) -> tuple[MultiTaskData,
     return standardise(splits[0], splits[1], masked=MASKED_LETTERS)
 
 
+def cityscapes_data(name: str, size: int, n_train: int, n_test: int) -> tuple[MultiTaskData, MultiTaskData]:
+    """The first ``n_train`` images of prepared Cityscapes ``name``'s ``train`` split and the first ``n_test`` of
+    its ``test`` split at ``size`` × 2·``size`` pixels (the 1:2 aspect kept), targets ``s`` and ``d`` (disparity-derived
+    inverse depth, 0 where invalid), :func:`standardise` masked for depth. ``meta`` gives the ``source`` and the
+    ``segmentation_classes`` of the manifest."""
+    splits, described = [], []
+    for split, limit in (("train", n_train), ("test", n_test)):
+        loaded = load_prepared(name, split, ["segment_semantic", "depth_zbuffer"], size=(size, 2 * size), limit=limit)
+        classes = loaded.meta["tasks"]["segment_semantic"]["num_classes"]
+        described.append(f"{len(loaded)} {split} images")
+        splits.append(MultiTaskData(loaded.inputs, {"s": loaded.targets["segment_semantic"],
+                                                    "d": loaded.targets["depth_zbuffer"]},
+                                    {"segmentation_classes": int(classes)}))
+    source = f"prepared {name} (converted from {loaded.meta.get('source', '?')}): {'; '.join(described)}; {size}x{2 * size} pixels"
+    for data in splits:
+        data.meta["source"] = source
+    return standardise(splits[0], splits[1], masked=masked_letters(name))
+
+
 @lru_cache(maxsize=4)
 def scene_data(
     size: int, n_train: int, n_test: int, seed: int, source: str, device: str = "cpu"
 ) -> tuple[MultiTaskData, MultiTaskData]:
     """Notebook 01's train and test splits from ``source`` (:func:`scene_source`), targets keyed by letter and
-    loaded once per process: :func:`taskonomy_data` for ``"taskonomy"`` (``seed`` unused); for ``"indoor scenes"``
+    loaded once per process: :func:`taskonomy_data` for ``"taskonomy"`` and :func:`cityscapes_data` for a prepared
+    Cityscapes (``seed`` unused); for ``"indoor scenes"``
     all eleven targets rendered with ``seed`` (rays cast on ``device``), :func:`scale_targets`, then
     :func:`standardise`, the test scenes other scenes (render indices n_train..), as the paper's test rooms are
     unseen ones. ``meta["source"]`` describes the data, ``meta["segmentation_classes"]`` is s's class count.
@@ -295,6 +339,8 @@ def scene_data(
     check_choice("source", source, SOURCES)
     if source == "taskonomy":
         return taskonomy_data(size, n_train, n_test)
+    if source in CITYSCAPES_NAMES:
+        return cityscapes_data(source, size, n_train, n_test)
     arrays = render(n_train + n_test, size=size, family="indoor", seed=seed, device=device)
     targets = scale_targets(arrays)
     data = MultiTaskData(torch.from_numpy(arrays["rgb"]), {k: torch.from_numpy(v) for k, v in targets.items()},
@@ -411,12 +457,12 @@ def theory_evidence(curves: pd.DataFrame, z_limit: float = 4.0) -> Evidence:
 
 def _config(
     settings: RobustnessSettings, letters: str, weights: dict[str, float], attacks: list[str], seed: int,
-    device: torch.device, adversarial: list[list[str]] | None = None,
+    device: torch.device, adversarial: list[list[str]] | None = None, source: str | None = None,
 ) -> dict[str, Any]:
     return {
         "data": {
             "size": settings.size, "n_train": settings.n_train, "n_test": settings.n_test, "seed": settings.render_seed,
-            "source": scene_source(),
+            "source": source or scene_source(),
         },
         "model": {"encoder": settings.encoder, "width": settings.width, "decoder_width": settings.decoder_width},
         "train": {"epochs": settings.epochs, "batch_size": settings.batch_size, "lr": settings.lr,
@@ -487,9 +533,12 @@ def _score(result: dict[str, Any], attack: str, task: str, column: str) -> float
     raise ValueError(f"attack {attack!r} was not measured; measured: {[e['attack'] for e in result['attacks']]}")
 
 
-def _single_task_config(settings: RobustnessSettings, letter: str, seed: int, device: torch.device) -> dict[str, Any]:
-    """The single-task model of ``letter``: shared by Table 1 (baseline) and Figure 5 (first point of a chain)."""
-    return _config(settings, letter, {letter: 1.0}, [letter], seed, device)
+def _single_task_config(
+    settings: RobustnessSettings, letter: str, seed: int, device: torch.device, source: str | None = None
+) -> dict[str, Any]:
+    """The single-task model of ``letter``: shared by Table 1 (baseline), Figure 5 (first point of a chain) and
+    Algorithm 1 (standard training) on the same data."""
+    return _config(settings, letter, {letter: 1.0}, [letter], seed, device, source=source)
 
 
 def _better(value: float, baseline: float, higher_is_better: bool) -> bool:
@@ -819,6 +868,18 @@ def published_subset(long: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------------------
 
 
+def algorithm1_pairs(settings: RobustnessSettings, source: str) -> list[str]:
+    """The profile's Algorithm 1 pairs (main, auxiliary letters) that ``source`` has both tasks of; on Cityscapes
+    segmentation and depth only. Raises when none is left."""
+    check_choice("source", source, SOURCES)
+    for pair in settings.algorithm1_pairs:
+        check_letters(pair)
+    pairs = [p for p in settings.algorithm1_pairs if source not in CITYSCAPES_NAMES or set(p) <= set(CITYSCAPES_LETTERS)]
+    if not pairs:
+        raise ValueError(f"none of the Algorithm 1 pairs {settings.algorithm1_pairs} is made of tasks {source} has")
+    return pairs
+
+
 def algorithm1_comparison(
     settings: RobustnessSettings, seed: int = 0, device: str | torch.device = "auto", progress: bool = True
 ) -> pd.DataFrame:
@@ -826,22 +887,25 @@ def algorithm1_comparison(
     training, with standard single-task training for reference; main task clean and under single-task PGD.
 
     Columns: ``main``, ``aux``, ``training`` (``standard``, ``adversarial single-task``, ``adversarial
-    multi-task``), ``higher_is_better``, ``clean``, ``pgd``.
+    multi-task``), ``higher_is_better``, ``clean``, ``pgd``. On a prepared Cityscapes (:func:`algorithm1_source`)
+    only the profile's pairs of segmentation and depth are trained.
     """
     device = resolve_device(device)
-    _require_profile_tasks(settings)
+    source = algorithm1_source()
+    pairs = algorithm1_pairs(settings, source)
+    if source == scene_source():
+        _require_profile_tasks(settings)
     configs, keys = [], []
-    for pair in settings.algorithm1_pairs:
+    for pair in pairs:
         main, aux = pair[0], pair[1]
-        check_letters(pair)
-        configs.append(_single_task_config(settings, main, seed, device))
+        configs.append(_single_task_config(settings, main, seed, device, source))
         keys.append((main, aux, "standard"))
         configs.append(_config(settings, main, {main: 1.0}, [main], seed, device,
-                               adversarial=algorithm1_combinations(main)))
+                               adversarial=algorithm1_combinations(main), source=source))
         keys.append((main, aux, "adversarial single-task"))
         weights = {main: 1.0, aux: settings.algorithm1_lambda}
         configs.append(_config(settings, main + aux, weights, [main], seed, device,
-                               adversarial=algorithm1_combinations(main, [aux])))
+                               adversarial=algorithm1_combinations(main, [aux]), source=source))
         keys.append((main, aux, "adversarial multi-task"))
     results = _sweep(configs, progress)
     rows = []
@@ -874,7 +938,7 @@ def algorithm1_evidence(alg1: pd.DataFrame) -> tuple[Evidence, Evidence]:
 
 
 def settings_table(settings: RobustnessSettings) -> pd.DataFrame:
-    """The profile's sizes as a two-column table for the notebook, after a first row ``data`` naming the data the
-    experiments train on (:func:`scene_source`)."""
-    rows = [{"setting": "data", "value": scene_source()}]
+    """The profile's sizes as a two-column table for the notebook, after rows naming the data the experiments train
+    on (``data``: :func:`scene_source`) and Algorithm 1's (:func:`algorithm1_source`)."""
+    rows = [{"setting": "data", "value": scene_source()}, {"setting": "Algorithm 1 data", "value": algorithm1_source()}]
     return pd.DataFrame(rows + [{"setting": k, "value": str(v)} for k, v in asdict(settings).items()])
