@@ -189,6 +189,14 @@ def test_build_single_tasking_options():
     assert enc.encoder_per_task and enc.decoder_per_task
     out = enc(torch.rand(2, 3, 16, 16))
     assert out["segment_semantic"].shape == (2, 3, 16, 16) and out["depth_zbuffer"].shape == (2, 1, 16, 16)
+    def per_task_bn(net):
+        return sum(isinstance(next(iter(sw.branches.values())), nn.BatchNorm2d) for sw in task_switches(net))
+
+    assert per_task_bn(mt) == 0 and per_task_bn(enc) > 0  # per-task SE brings per-task batch-norm (Sec. 3.2)
+    bn_only = build_single_tasking(tasks, se_encoder="shared", task_bn=True, **common)  # switched on alone
+    assert per_task_bn(bn_only) == per_task_bn(enc) and not any(
+        isinstance(next(iter(sw.branches.values())), SqueezeExcitation) for sw in task_switches(bn_only))
+    assert per_task_bn(build_single_tasking(tasks, se_encoder="task", se_decoder="task", task_bn=False, **common)) == 0
     with pytest.raises(ValueError, match="backbone"):
         build_single_tasking(tasks, backbone="R-152")
     with pytest.raises(ValueError, match="se_decoder"):

@@ -112,6 +112,7 @@ def build_single_tasking(
     layers: Sequence[int] | None = None,
     rates: Sequence[int] = (6, 12, 18),
     in_channels: int = 3,
+    task_bn: bool | None = None,
 ) -> TaskConditionedNet:
     """The network of one row of paper 04's tables.
 
@@ -119,7 +120,8 @@ def build_single_tasking(
         tasks: the tasks, each getting a 1x1 head of ``task.channels`` outputs.
         backbone: ``"R-26"``, ``"R-50"``, ``"R-101"`` (SE-ResNet, :data:`BACKBONES`) or ``"MobileNetV2"``.
         se_encoder, se_decoder: ``"none"``, ``"shared"`` or ``"task"`` (per-task SE, Section 3.1). A per-task SE
-            or adapter brings per-task batch-norm to that part of the network (Section 3.2).
+            or adapter brings per-task batch-norm to that part of the network (Section 3.2) unless ``task_bn``
+            says otherwise: ``True`` / ``False`` switches per-task batch-norm on / off in encoder and decoder.
         adapters: ``"none"``, ``"block"`` (Eq. 2 in every encoder block) or ``"conv"`` (astmt's variant beside the
             3x3 convolution); either also adds parallel 1x1 adapters to the DeepLab decoder's convolutions
             (the UberNet decoder is per task already).
@@ -137,18 +139,20 @@ def build_single_tasking(
         raise ValueError("build_single_tasking needs at least one task")
     names = list(tasks)
     adapted = adapters != "none"
+    encoder_bn = se_encoder == "task" or adapted if task_bn is None else task_bn
+    decoder_bn = se_decoder == "task" or adapted if task_bn is None else task_bn
     if backbone == MOBILENET:
         if adapted or in_channels != 3:
             raise ValueError(f"MobileNetV2 supports adapters='none' and in_channels=3, got {adapters!r}, {in_channels}")
-        encoder: nn.Module = SEMobileNetV2(names, width, se_encoder, se_encoder == "task", stem_stride)
+        encoder: nn.Module = SEMobileNetV2(names, width, se_encoder, encoder_bn, stem_stride)
     else:
-        encoder = SEResNet(layers or BACKBONES[backbone], names, width, se_encoder, se_encoder == "task" or adapted,
-                           adapters, stem_stride, in_channels)
+        encoder = SEResNet(layers or BACKBONES[backbone], names, width, se_encoder, encoder_bn, adapters, stem_stride,
+                           in_channels)
     if decoder == "uber":
         if se_decoder != "none":
             raise ValueError(f"the UberNet decoder is already per task: se_decoder must be 'none', got {se_decoder!r}")
         dec: nn.Module = UberNetDecoder(encoder.low_channels, encoder.out_channels, names, uber_width)
     else:
         dec = DeepLabV3PlusDecoder(encoder.low_channels, encoder.out_channels, names, decoder_width, rates, se_decoder,
-                                   se_decoder == "task" or adapted, adapted, mobile=backbone == MOBILENET)
+                                   decoder_bn, adapted, mobile=backbone == MOBILENET)
     return TaskConditionedNet(encoder, dec, {name: task.channels for name, task in tasks.items()})
