@@ -62,10 +62,11 @@ def _step_logs(logs: Mapping[str, float | Tensor], index: int, step_tasks: Seque
 def _materialise(rows: list[dict[str, Any]]) -> None:
     """Replace the 0-dim tensors that strategies logged in ``rows`` by floats, with one device sync per device
     instead of one per step and value."""
-    cells = [(row, key) for row in rows for key, value in row.items() if isinstance(value, Tensor)]
     by_device: dict[torch.device, list[tuple[dict[str, Any], str]]] = {}
-    for row, key in cells:
-        by_device.setdefault(row[key].device, []).append((row, key))
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, Tensor):
+                by_device.setdefault(value.device, []).append((row, key))
     for group in by_device.values():
         values = torch.stack([row[key].detach().to(torch.float64).reshape(()) for row, key in group]).tolist()
         for (row, key), value in zip(group, values):

@@ -117,12 +117,10 @@ def _target_kind(task: str, array: np.ndarray, meta: dict) -> str:
 
 
 def _read(array: np.ndarray, stop: int, size: int | Sequence[int] | None, kind: str) -> np.ndarray:
-    """The first ``stop`` samples of a memory-mapped array in memory, resized when ``size`` is given; :func:`resize`
-    reads the map chunk by chunk, so a full-resolution split is never held whole."""
-    if size is None:
-        return np.array(array[:stop])
-    out = resize(array[:stop], size, kind)
-    return out if out.flags.owndata else np.array(out)  # already that size: resize returned the map itself
+    """The first ``stop`` samples of a memory-mapped array as a writable in-memory array, resized when ``size`` is
+    given; :func:`resize` reads the map chunk by chunk, so a full-resolution split is never held whole."""
+    part = array[:stop] if size is None else resize(array[:stop], size, kind)
+    return np.require(part, requirements="OWE")  # copies only what is still the map
 
 
 def load_prepared(

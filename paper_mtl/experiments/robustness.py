@@ -112,6 +112,7 @@ SOURCES = ("taskonomy", "indoor scenes", *CITYSCAPES_NAMES)
 """The data notebook 01 can train on (:func:`scene_source`, :func:`algorithm1_source`)."""
 MASKED_LETTERS = "dDn"
 """Tasks whose all-zero targets mark pixels without geometry on Taskonomy (masked in standardisation, loss, metric)."""
+_DEPTH_SCALE = math.log(2.0**16)
 
 
 def masked_letters(source: str) -> str:
@@ -121,7 +122,6 @@ def masked_letters(source: str) -> str:
     if source == "taskonomy":
         return MASKED_LETTERS
     return "d" if source in CITYSCAPES_NAMES else ""
-_DEPTH_SCALE = math.log(2.0**16)
 
 
 @dataclass(frozen=True)
@@ -243,22 +243,25 @@ def profile_letters(settings: RobustnessSettings) -> str:
     return "".join(letter for letter in TASK_LETTERS if letter in used)
 
 
-def require_tasks(letters: str, source: str) -> None:
-    """Stop, naming the missing tasks, unless ``source`` has every task of ``letters`` (the scenes have all)."""
+def source_letters(source: str) -> str:
+    """The task letters ``source`` has: every one on the scenes, the prepared ones on Taskonomy
+    (:func:`taskonomy_letters`), segmentation and depth on Cityscapes."""
     check_choice("source", source, SOURCES)
-    if source in CITYSCAPES_NAMES:
-        missing = [TASK_LETTERS[c] for c in letters if c not in CITYSCAPES_LETTERS]
-        if missing:
-            raise ValueError(f"Cityscapes ({source}) has only segmentation and depth; task(s) {missing} are not in it")
-        return
-    if source != "taskonomy":
-        return
-    missing = [TASK_LETTERS[c] for c in letters if c not in taskonomy_letters()]
+    if source == "taskonomy":
+        return taskonomy_letters()
+    return CITYSCAPES_LETTERS if source in CITYSCAPES_NAMES else "".join(TASK_LETTERS)
+
+
+def require_tasks(letters: str, source: str) -> None:
+    """Stop, naming the missing tasks, unless ``source`` has every task of ``letters`` (:func:`source_letters`)."""
+    missing = [TASK_LETTERS[c] for c in letters if c not in source_letters(source)]
     if missing:
+        hint = ("prepare them with data_scripts/prepare_taskonomy.py, or move the prepared dataset away to use the "
+                "procedural scenes" if source == "taskonomy" else "it has only " + ", ".join(
+                    TASK_LETTERS[c] for c in source_letters(source)))
         raise ValueError(
-            f"the prepared Taskonomy under {data_root() / 'taskonomy'} lacks task(s) {missing} that notebook 01 "
-            f"trains on ({', '.join(TASK_LETTERS[c] for c in letters)}): prepare them with "
-            "data_scripts/prepare_taskonomy.py, or move the prepared dataset away to use the procedural scenes"
+            f"the prepared {source} under {data_root() / source} lacks task(s) {missing} that notebook 01 "
+            f"trains on ({', '.join(TASK_LETTERS[c] for c in letters)}): {hint}"
         )
 
 
@@ -869,12 +872,12 @@ def published_subset(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def algorithm1_pairs(settings: RobustnessSettings, source: str) -> list[str]:
-    """The profile's Algorithm 1 pairs (main, auxiliary letters) that ``source`` has both tasks of; on Cityscapes
-    segmentation and depth only. Raises when none is left."""
-    check_choice("source", source, SOURCES)
+    """The profile's Algorithm 1 pairs (main, auxiliary letters) that ``source`` has both tasks of
+    (:func:`source_letters`; on Cityscapes segmentation and depth only). Raises when none is left."""
     for pair in settings.algorithm1_pairs:
         check_letters(pair)
-    pairs = [p for p in settings.algorithm1_pairs if source not in CITYSCAPES_NAMES or set(p) <= set(CITYSCAPES_LETTERS)]
+    available = set(source_letters(source))
+    pairs = [p for p in settings.algorithm1_pairs if set(p) <= available]
     if not pairs:
         raise ValueError(f"none of the Algorithm 1 pairs {settings.algorithm1_pairs} is made of tasks {source} has")
     return pairs
@@ -892,9 +895,9 @@ def algorithm1_comparison(
     """
     device = resolve_device(device)
     source = algorithm1_source()
-    pairs = algorithm1_pairs(settings, source)
     if source == scene_source():
         _require_profile_tasks(settings)
+    pairs = algorithm1_pairs(settings, source)
     configs, keys = [], []
     for pair in pairs:
         main, aux = pair[0], pair[1]

@@ -65,7 +65,7 @@ class CosReg(WeightedSum):
         logs.update(pairwise_cosines(grads, list(losses)))
         return weighted + alpha * penalty, logs
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
+    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
         total, logs = self.objective(losses, gradient_parameters(ctx.model, ctx.shared_parameters, self.on))
         total.backward()
         return logs
@@ -91,7 +91,7 @@ class CosineMonitor(Strategy):
     def parameters(self) -> list[nn.Parameter]:
         return self.strategy.parameters()
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
+    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
         grads = task_gradients(losses, gradient_parameters(ctx.model, ctx.shared_parameters, self.on))
         logs = pairwise_cosines(grads, list(losses))
         logs.update(self.strategy.backward(losses, ctx))

@@ -135,7 +135,7 @@ class AdversarialGradients(Strategy):
             total += label.numel()
         return torch.stack(terms).mean(), torch.stack(correct).sum().double() / total
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
+    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
         task_loss = torch.stack([self.weight(t) * loss for t, loss in losses.items()]).sum()
         disc_loss, accuracy = self.discriminator_loss(losses, ctx.progress)
         ((1.0 - self.w_d) * task_loss + self.w_d * disc_loss).backward()

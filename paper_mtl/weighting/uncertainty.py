@@ -50,13 +50,16 @@ class Uncertainty(Strategy):
         terms = [loss.float() / (2 * torch.exp(self.log_vars[t])) + self.log_vars[t] / 2 for t, loss in losses.items()]
         return torch.stack(terms).sum()
 
+    def _weight_tensors(self) -> dict[str, Tensor]:
+        return {t: torch.exp(-s.detach()) / 2 for t, s in self.log_vars.items()}
+
     def weights(self) -> dict[str, float]:
         """Each task's current effective loss weight exp(-s_t) / 2."""
-        return {t: float(torch.exp(-s.detach()) / 2) for t, s in self.log_vars.items()}
+        return {t: float(w) for t, w in self._weight_tensors().items()}
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
+    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
         self.combine(losses).backward()
-        logs = {f"weight.{t}": torch.exp(-s.detach()) / 2 for t, s in self.log_vars.items()}
+        logs: dict[str, float | Tensor] = {f"weight.{t}": w for t, w in self._weight_tensors().items()}
         logs.update({f"log_var.{t}": s.detach().clone() for t, s in self.log_vars.items()})
         return logs
 
