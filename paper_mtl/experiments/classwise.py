@@ -144,7 +144,7 @@ SETTINGS: dict[str, Settings] = {
     "smoke": Settings(size=16, n_images=24, width=4, levels=2, epochs=2, lr_drop=1, warmup=1, cw_lr=0.1, interval=1,
                       depth_bins=4, phase1_epochs=1, timing_steps=2, timing_rounds=1),
     "quick": Settings(size=32, n_images=240, width=8, levels=3, epochs=5, lr_drop=3, warmup=3, cw_lr=0.05, interval=2,
-                      depth_bins=8, phase1_epochs=1, timing_steps=6, timing_rounds=3),
+                      depth_bins=8, phase1_epochs=1, timing_steps=20, timing_rounds=5),
     "paper": Settings(size=64, n_images=1400, width=16, levels=4, epochs=8, lr_drop=5, warmup=5, cw_lr=0.005,
                       interval=2, depth_bins=8, phase1_epochs=2, timing_steps=20, timing_rounds=5),
 }
