@@ -35,8 +35,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", nargs="*", choices=MODULES, help="run only these benchmark modules")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--devices", nargs="*", choices=("cpu", "cuda"),
+                        help="devices to time on (default: the CPU, and CUDA when present)")
     args = parser.parse_args()
-    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    if args.devices and "cuda" in args.devices and not torch.cuda.is_available():
+        parser.error("--devices cuda: CUDA is not available here")
+    names = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = [torch.device(name) for name in names]
     rows = []
     for name in args.only or MODULES:
         module = importlib.import_module(f"benchmarks.{name}")

@@ -9,16 +9,37 @@ from paper_mtl import pipeline
 from paper_mtl.profiles import PROFILES
 
 
+def _positive(kind: type) -> object:
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m paper_mtl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    rep = sub.add_parser("reproduce", help="execute every notebook in order, regenerating figures/")
-    run = sub.add_parser("run", help="execute chosen notebooks in place")
+    rep = sub.add_parser("reproduce", help="execute every notebook, regenerating figures/")
+    run = sub.add_parser("run", help="execute chosen notebooks")
     for p in (rep, run):
         p.add_argument("--profile", default="quick", choices=PROFILES)
-        p.add_argument("--device", default="auto")
+        p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (checked before any notebook)")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--jobs", type=_positive(int), default=1,
+                       help="notebooks run at once, each in its own process (default 1: one after another)")
+        p.add_argument("--time-limit", type=_positive(float), metavar="SECONDS",
+                       help="stop the notebooks still running after this many seconds (their finished sweeps stay cached)")
+        p.add_argument("--dry-run", action="store_true",
+                       help="execute on the CPU with 2 steps per epoch under bf16 autocast into a scratch folder, "
+                            "and write the profile's predicted GPU time (budget.csv)")
     run.add_argument("--notebooks", nargs="+", required=True, metavar="NN")
+    run.add_argument("--into", metavar="DIR", help="write the executed notebooks into DIR")
     gold = sub.add_parser("golden", help="store smoke executions under tests/notebooks/ for nbval")
     gold.add_argument("--notebooks", nargs="*", metavar="NN")
     args = parser.parse_args(argv)
@@ -26,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "golden":
             pipeline.golden(args.notebooks)
         else:
-            numbers = args.notebooks if args.command == "run" else None
-            pipeline.run(numbers, args.profile, args.device, args.seed)
+            pipeline.run(
+                args.notebooks if args.command == "run" else None, args.profile, args.device, args.seed,
+                jobs=args.jobs, time_limit=args.time_limit, dry_run=args.dry_run,
+                into=getattr(args, "into", None),
+            )
     except (pipeline.NotebookFailed, ValueError) as exc:
         print(f"[paper_mtl] error: {exc}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from paper_mtl.attacks import NORMS, multitask_loss, pgd
+from paper_mtl.cost import metered
 from paper_mtl.data.multitask import MultiTaskData
 from paper_mtl.profiles import check_choice, resolve_device
 from paper_mtl.tasks import Task, get_task
@@ -179,7 +180,7 @@ def robustness(
     was_training = model.training
     model.eval()
     try:
-        for x, targets in data.batches(batch_size):
+        for x, targets in metered(data, batch_size, "robustness", model):
             x = x.to(device).float()
             targets = {t: targets[t].to(device) for t in tasks}
             x_adv = attack(model, x, targets)
@@ -241,7 +242,7 @@ def input_gradient_norm(
     was_training = model.training
     model.eval()
     try:
-        for x, targets in data.batches(batch_size):
+        for x, targets in metered(data, batch_size, "input gradient", model):
             x = x.to(device).float().requires_grad_(True)
             outputs = model(x, tasks=names)
             joint = sum(per_sample_loss(task, outputs[t].float(), targets[t].to(device)) for t, task in tasks.items())

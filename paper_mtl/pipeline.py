@@ -1,21 +1,40 @@
-"""Execute the notebooks with papermill: in place for readers (``run``/``reproduce``) or as nbval goldens.
+"""Execute the notebooks with papermill: for readers (``run``/``reproduce``), as a dry run, or as nbval goldens.
 
 Each notebook is executed into a temporary file beside its destination and renamed when it succeeds, so a
-failing notebook never leaves a half-executed copy; the first failure stops the run and names the notebook.
+failing notebook never leaves a half-executed copy. ``quick`` (the default) executes the notebooks in place;
+another profile writes them to ``notebooks/<profile>/`` so the committed ``quick`` executions stay.
+
+With ``jobs > 1`` the notebooks run as separate processes at once (small models leave a GPU mostly idle when run
+one after another), each with ``cpu_count // jobs`` CPU threads and its log in ``.cache/logs/<profile>/``; a
+``time_limit`` stops the notebooks still running when it expires (their finished sweep configurations stay cached,
+so the next call resumes). The wall time of each notebook goes to ``wall_times.csv`` in the profile's figures
+folder. A dry run (:mod:`paper_mtl.cost`) executes them on the CPU with truncated training into a scratch folder
+and writes the predicted GPU time of the profile to ``budget.csv`` / ``budget.md`` in that folder.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from paper_mtl.profiles import check_profile
+import pandas as pd
+
+from paper_mtl import cost
+from paper_mtl.profiles import check_profile, resolve_device
+from paper_mtl.sweep import check_executor
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GOLDEN = ROOT / "tests" / "notebooks"
+LOGS = ROOT / ".cache" / "logs"
 
 
 def notebook_paths(numbers: Sequence[str] | None = None) -> list[Path]:
@@ -30,8 +49,21 @@ def notebook_paths(numbers: Sequence[str] | None = None) -> list[Path]:
     return paths
 
 
+def executed_dir(profile: str) -> Path:
+    """Where executed notebooks of ``profile`` go: ``notebooks/`` for ``quick``, else ``notebooks/<profile>/``."""
+    return NOTEBOOKS if check_profile(profile) == "quick" else NOTEBOOKS / profile
+
+
+def profile_figures(profile: str) -> Path:
+    """The figures folder of ``profile``'s run records (wall times, budget): ``paper/`` under the figures root for
+    the paper profile, the root itself otherwise."""
+    from paper_mtl.reporting import figures_root
+
+    return figures_root() / "paper" if check_profile(profile) == "paper" else figures_root()
+
+
 class NotebookFailed(RuntimeError):
-    """A notebook raised while papermill executed it."""
+    """A notebook raised while papermill executed it, or was stopped at the time limit."""
 
 
 def execute(source: Path, destination: Path, parameters: dict[str, object], *, progress: bool = False) -> None:
@@ -46,26 +78,218 @@ def execute(source: Path, destination: Path, parameters: dict[str, object], *, p
         papermill.execute_notebook(
             str(source), tmp, parameters=parameters, cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=progress
         )
-    except Exception as exc:
+    except BaseException as exc:
         os.unlink(tmp)
+        if not isinstance(exc, Exception):
+            raise
         raise NotebookFailed(f"notebook {source.name} failed at profile {parameters.get('profile')!r}: {exc}") from exc
     os.chmod(tmp, 0o644)
     os.replace(tmp, destination)
 
 
-def run(numbers: Sequence[str] | None, profile: str, device: str = "auto", seed: int = 0) -> list[Path]:
-    """Execute notebooks in place at ``profile``, regenerating their figures/ and CLAIMS.md rows.
+@dataclass
+class Outcome:
+    """How one notebook of a run ended: ``done``, ``failed`` or ``stopped`` (time limit), after ``wall_s``."""
 
-    The kernels run with ``TQDM_DISABLE=1`` unless it is set already, so the executed notebooks keep results rather
-    than training progress bars; papermill's bar of cells shows progress on the terminal instead.
+    notebook: str
+    status: str
+    wall_s: float
+    log: Path | None = None
+
+
+def _child_env(threads: int, extra: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **extra, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env.setdefault("TQDM_DISABLE", "1")
+    return env
+
+
+def notebook_command(path: Path, into: Path, parameters: dict[str, object]) -> list[str]:
+    """The command that executes one notebook in its own process: ``python -m paper_mtl run --notebooks NN``."""
+    command = [sys.executable, "-m", "paper_mtl", "run", "--notebooks", path.name[:2], "--into", str(into)]
+    return command + [f"--{k}={v}" for k, v in parameters.items()]
+
+
+def run_concurrently(
+    commands: dict[str, list[str]], jobs: int, time_limit: float | None, logs: Path,
+    env_for: dict[str, dict[str, str]] | None = None,
+) -> list[Outcome]:
+    """Run ``commands`` (by notebook name) as separate processes, ``jobs`` at a time, each with
+    ``cpu_count // jobs`` CPU threads, its output in ``logs/<name>.log`` and ``env_for[name]`` added to its
+    environment; those still running ``time_limit`` seconds after the start are stopped with their children."""
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    logs.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    queue, running, outcomes = list(commands), {}, []
+    while queue or running:
+        while queue and len(running) < jobs:
+            path = queue.pop(0)
+            log = logs / f"{Path(path).stem}.log"
+            command = commands[path]
+            handle = log.open("w")
+            proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+                                    env=_child_env(threads, (env_for or {}).get(path, {})))
+            running[path] = (proc, time.monotonic(), handle, log)
+            print(f"[paper_mtl] started {path} ({threads} CPU thread(s), log {log})", flush=True)
+        time.sleep(0.5)
+        expired = time_limit is not None and time.monotonic() - start > time_limit
+        for path, (proc, began, handle, log) in list(running.items()):
+            if proc.poll() is None and not expired:
+                continue
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)  # the kernel too: it shares the process group
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                status = "stopped"
+            else:
+                status = "done" if proc.returncode == 0 else "failed"
+            handle.close()
+            outcome = Outcome(path, status, round(time.monotonic() - began, 1), log)
+            outcomes.append(outcome)
+            del running[path]
+            print(f"[paper_mtl] {status} {path} after {outcome.wall_s:.0f} s", flush=True)
+            if status == "failed":
+                tail = log.read_text().splitlines()[-15:]
+                print("\n".join(f"    {line}" for line in tail), flush=True)
+        if expired:
+            outcomes += [Outcome(p, "not started", 0.0) for p in queue]
+            queue.clear()
+    return sorted(outcomes, key=lambda o: o.notebook)
+
+
+def run(
+    numbers: Sequence[str] | None, profile: str, device: str = "auto", seed: int = 0, *, jobs: int = 1,
+    time_limit: float | None = None, dry_run: bool = False, into: str | Path | None = None,
+) -> list[Outcome]:
+    """Execute notebooks at ``profile``, regenerating their figures and ledger rows; returns how each ended.
+
+    ``jobs`` notebooks run at once as separate processes (1: one after another in this process, with papermill's
+    bar of cells on the terminal); ``time_limit`` (seconds, with ``jobs``) stops what is still running then.
+    ``into`` overrides where executed notebooks go (:func:`executed_dir`). ``dry_run`` executes them on the CPU
+    under :mod:`paper_mtl.cost`'s dry run into a scratch folder and writes the profile's predicted GPU time.
+    Everything is validated before the first notebook starts: profile, device, ``$PAPER_MTL_EXECUTOR``, jobs.
+    Raises :class:`NotebookFailed` naming every notebook that failed or was stopped.
     """
     check_profile(profile)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    resolve_device(device)
+    check_executor()
     paths = notebook_paths(numbers)
     os.environ.setdefault("TQDM_DISABLE", "1")
-    for path in paths:
-        print(f"[paper_mtl] running {path.name} at profile={profile}", flush=True)
-        execute(path, path, {"profile": profile, "device": device, "seed": seed}, progress=True)
-    return paths
+    if dry_run:
+        return _dry_run(paths, profile, seed, jobs)
+    destination = Path(into) if into else executed_dir(profile)
+    if profile == "paper":
+        print_prediction()
+    parameters: dict[str, object] = {"profile": profile, "device": device, "seed": seed}
+    if jobs == 1 and time_limit is None:
+        outcomes = []
+        for path in paths:
+            print(f"[paper_mtl] running {path.name} at profile={profile}", flush=True)
+            began = time.monotonic()
+            execute(path, destination / path.name, parameters, progress=into is None)
+            outcomes.append(Outcome(path.name, "done", round(time.monotonic() - began, 1)))
+    else:
+        commands = {p.name: notebook_command(p, destination, parameters) for p in paths}
+        outcomes = run_concurrently(commands, jobs, time_limit, LOGS / profile)
+    if into is None:
+        _record_wall_times(outcomes, profile, device, jobs)
+    _raise_unless_done(outcomes, profile)
+    return outcomes
+
+
+def _raise_unless_done(outcomes: Sequence[Outcome], profile: str) -> None:
+    bad = [f"{o.notebook} ({o.status}{f', log {o.log}' if o.log else ''})" for o in outcomes if o.status != "done"]
+    if bad:
+        raise NotebookFailed(f"at profile {profile!r} these notebooks did not finish: {'; '.join(bad)}")
+
+
+def _record_wall_times(outcomes: Sequence[Outcome], profile: str, device: str, jobs: int) -> None:
+    """Write each notebook's wall time to ``wall_times.csv`` in the profile's figures folder (rows of notebooks
+    not in this run are kept)."""
+    from paper_mtl.reporting import device_name, git_commit
+
+    path = profile_figures(profile) / "wall_times.csv"
+    old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["notebook"])
+    new = pd.DataFrame([
+        {"notebook": o.notebook, "status": o.status, "wall_s": o.wall_s, "jobs": jobs,
+         "device": device_name(resolve_device(device)), "commit": git_commit()} for o in outcomes
+    ])
+    table = pd.concat([old[~old["notebook"].isin(new["notebook"])], new]).sort_values("notebook")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _dry_run(paths: Sequence[Path], profile: str, seed: int, jobs: int) -> list[Outcome]:
+    """Execute ``paths`` as a dry run on the CPU into a scratch folder and write the predicted GPU time."""
+    scratch = Path(tempfile.mkdtemp(prefix="paper_mtl_dry_run_"))
+    base = {
+        cost.DRY_RUN_ENV: "1", "PAPER_MTL_FIGURES": str(scratch / "figures"), "PAPER_MTL_CACHE": str(scratch / "cache"),
+        "PAPER_MTL_EXECUTOR": "inprocess",
+    }
+    env_for = {p.name: {**base, cost.COST_LOG_ENV: str(scratch / "cost" / f"{p.stem}.jsonl")} for p in paths}
+    (scratch / "cost").mkdir(parents=True)
+    parameters: dict[str, object] = {"profile": profile, "device": "cpu", "seed": seed}
+    print(f"[paper_mtl] dry run of profile={profile} on the CPU in {scratch}", flush=True)
+    commands = {p.name: notebook_command(p, scratch / "notebooks", parameters) for p in paths}
+    outcomes = run_concurrently(commands, jobs, None, scratch / "logs", env_for)
+    _raise_unless_done(outcomes, f"{profile} (dry run; its notebooks, logs and cost records are in {scratch})")
+    costs = {p.stem: cost.read_log(env_for[p.name][cost.COST_LOG_ENV]) for p in paths}
+    walls = {o.notebook.removesuffix(".ipynb"): o.wall_s for o in outcomes}
+    table = budget_table(costs, walls)
+    write_budget(table, profile)
+    print(table.to_string(index=False), flush=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return outcomes
+
+
+def budget_table(costs: dict[str, list[cost.Cost]], dry_walls: dict[str, float], model: cost.GpuModel | None = None) -> pd.DataFrame:
+    """One row per notebook (and ``all together``): FLOPs, kernel launches and predicted seconds on one GPU."""
+    model = model or cost.GpuModel()
+    rows, together = cost.predict(costs, dry_walls, model)
+    table = pd.DataFrame(rows)
+    table["dry_run_s"] = [dry_walls[n] for n in table["notebook"]]
+    total = {"notebook": "all together", "flops": table["flops"].sum(), "ops": table["ops"].sum(),
+             "gpu_busy_s": table["gpu_busy_s"].sum(), "total_s": together, "dry_run_s": sum(dry_walls.values())}
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    table.insert(1, "TFLOP", table.pop("flops") / 1e12)
+    table.insert(2, "kernels (M)", table.pop("ops") / 1e6)
+    return table.rename(columns={"total_s": "predicted_s"})
+
+
+def write_budget(table: pd.DataFrame, profile: str, model: cost.GpuModel | None = None) -> Path:
+    """Save ``table`` as ``budget.csv`` and ``budget.md`` (with the model's constants) in the profile's folder."""
+    from paper_mtl.reporting import git_commit
+
+    model = model or cost.GpuModel()
+    folder = profile_figures(profile)
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / "budget.csv", index=False)
+    note = (f"\n\nPredicted from a dry run at commit {git_commit()} (`python -m paper_mtl reproduce --profile {profile} "
+            f"--dry-run`) by `paper_mtl.cost.GpuModel`: {model.flops_per_s / 1e12:g} TFLOP/s achieved, "
+            f"{model.op_s * 1e6:g} µs to issue a kernel, at least {model.gpu_op_s * 1e6:g} µs of GPU time per kernel; "
+            "host work measured on the dry run's CPU. Notebooks run together take the longest one's time, but at "
+            "least the GPU's summed busy time.\n")
+    (folder / "budget.md").write_text(table.to_markdown(index=False, floatfmt=".3g") + note)
+    return folder / "budget.csv"
+
+
+def print_prediction() -> None:
+    """Print the stored prediction of the paper profile (from its last dry run), or how to make one."""
+    path = profile_figures("paper") / "budget.csv"
+    if not path.exists():
+        print("[paper_mtl] no predicted GPU time yet: python -m paper_mtl reproduce --profile paper --dry-run", flush=True)
+        return
+    table = pd.read_csv(path)
+    print(f"[paper_mtl] predicted GPU time ({path}):", flush=True)
+    print(table[["notebook", "TFLOP", "kernels (M)", "predicted_s"]].to_string(index=False), flush=True)
 
 
 def golden(numbers: Sequence[str] | None = None) -> list[Path]:

@@ -1,10 +1,13 @@
 """Save figures and tables with their provenance, and keep the claims ledger ``figures/CLAIMS.md``.
 
 Everything a notebook regenerates goes through a :class:`Report`: figures as png + pdf, tables as csv + md, under
-``figures/<notebook>/``, each recorded in that folder's ``provenance.json`` with the profile, device, seed, package
-version, git commit and the wall time since the report started. Claims are rows of ``figures/claims.json``
-(rendered to ``CLAIMS.md``): ``paper | claim | published evidence | our evidence | profile | verdict``, where the
-verdict is computed by :func:`verdict` from checks on numbers, never typed.
+:func:`figures_dir` (``figures/<notebook>/`` for the smoke and quick profiles, ``figures/paper/<notebook>/`` for
+paper), each file recorded in that folder's ``provenance.json`` with the profile, device, seed, package version, git
+commit and the wall time since the report started. Claims are rows of ``figures/claims.json``, one per
+(paper, claim, profile) with the columns :data:`COLUMNS`, where the verdict is computed by :func:`verdict` from
+checks on numbers, never typed; ``CLAIMS.md`` renders them with one line per claim and one evidence and verdict
+column per profile. Every read-modify-write of ``claims.json`` or a ``provenance.json`` holds a file lock beside it
+(``.claims.lock``, ``.provenance.lock``), so notebooks run concurrently in separate processes lose no row.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from typing import Any
 
 import pandas as pd
 import torch
+from filelock import FileLock
 
 from paper_mtl import __version__
-from paper_mtl.profiles import check_profile
+from paper_mtl.profiles import PROFILES, check_profile
 
 REPRODUCED = "reproduced"
 PARTLY = "partly"
@@ -30,6 +34,8 @@ NOT_REPRODUCED = "not reproduced"
 NOT_TESTABLE = "not testable here"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_TESTABLE)
 COLUMNS = ("paper", "claim", "published evidence", "our evidence", "profile", "verdict")
+MISSING = "—"  # a CLAIMS.md cell for a profile that has no row for the claim
+LOCK_TIMEOUT_S = 120  # seconds to wait for a ledger or provenance lock; a holder needs milliseconds
 
 
 def verdict(checks: Sequence[bool] | Mapping[str, bool]) -> str:
@@ -48,11 +54,22 @@ def figures_root() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "figures"
 
 
+def figures_dir(notebook: str, profile: str, root: str | Path | None = None) -> Path:
+    """The folder of ``notebook``'s figures and tables at ``profile``: ``<root>/paper/<notebook>/`` for the paper
+    profile, ``<root>/<notebook>/`` for smoke and quick. ``root`` (default :func:`figures_root`) also holds the one
+    ledger of every profile; notebook folders start with their number, so none is mistaken for ``paper/``."""
+    base = Path(root) if root else figures_root()
+    return base / "paper" / notebook if check_profile(profile) == "paper" else base / notebook
+
+
 def git_commit() -> str:
     """The repository's HEAD commit (``+dirty`` when the tree has uncommitted changes), or ``unknown``.
 
     What a run itself writes does not count as a change: figures/ and notebooks/ (executed in place), so the
-    notebooks of one ``make reproduce`` all record the commit they ran from."""
+    notebooks of one ``make reproduce`` all record the commit they ran from. A copy of the repository without its
+    ``.git`` (e.g. sent to a GPU machine) names its commit in ``$PAPER_MTL_COMMIT``."""
+    if os.environ.get("PAPER_MTL_COMMIT"):
+        return os.environ["PAPER_MTL_COMMIT"]
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
@@ -69,6 +86,12 @@ def device_name(device: str | torch.device) -> str:
     return "cpu"
 
 
+def _lock(path: Path) -> FileLock:
+    """The lock guarding read-modify-writes of ``path``: ``.<stem>.lock`` beside it (left on disk; flock is released
+    when its holder exits, so it never goes stale). Raises ``filelock.Timeout`` after :data:`LOCK_TIMEOUT_S`."""
+    return FileLock(path.with_name(f".{path.stem}.lock"), timeout=LOCK_TIMEOUT_S)
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
@@ -79,8 +102,27 @@ def _markdown(df: pd.DataFrame, index: bool) -> str:
     return df.to_markdown(index=index, floatfmt=".4g")
 
 
+def read_provenance(directory: str | Path) -> dict[str, dict[str, Any]]:
+    """The entries of ``<directory>/provenance.json`` keyed by file name (``{}`` when there is none).
+
+    An entry of the older shape, keyed by the name's stem with a ``files`` list, becomes one entry per listed file
+    with the same fields, so folders written before per-file keys are read, and rewritten, without loss; where both
+    shapes name a file, the per-file entry wins."""
+    path = Path(directory) / "provenance.json"
+    entries = json.loads(path.read_text()) if path.exists() else {}
+    records = {
+        file: {k: v for k, v in entry.items() if k != "files"}
+        for entry in entries.values() if "files" in entry for file in entry["files"]
+    }
+    records.update({name: entry for name, entry in entries.items() if "files" not in entry})
+    return records
+
+
 class Report:
-    """The outputs of one notebook run: ``Report("03_task_grouping", "03 task grouping", profile, device, seed)``."""
+    """The outputs of one notebook run: ``Report("03_task_grouping", "03 task grouping", profile, device, seed)``.
+
+    Figures and tables go to ``directory`` = :func:`figures_dir` (notebook, profile, root); claims go to the ledger
+    at ``root`` (default :func:`figures_root`), whatever the profile."""
 
     def __init__(
         self, notebook: str, paper: str, profile: str, device: str | torch.device = "cpu", seed: int = 0,
@@ -93,7 +135,7 @@ class Report:
         self.device = device_name(device)
         self.seed = seed
         self.root = Path(root) if root else figures_root()
-        self.directory = self.root / notebook
+        self.directory = figures_dir(notebook, profile, self.root)
         self.started = time.perf_counter()
         self.commit = git_commit()
 
@@ -104,15 +146,17 @@ class Report:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 
-    def _record(self, name: str, files: list[str]) -> dict[str, Any]:
+    def _record(self, files: Sequence[str], prov: Mapping[str, Any]) -> None:
+        """Set ``prov`` as the provenance of each of ``files`` (names in ``directory``) in its provenance.json,
+        under the folder's lock, so other Reports of the same folder in other processes lose no entry."""
         path = self.directory / "provenance.json"
-        entries = json.loads(path.read_text()) if path.exists() else {}
-        entries[name] = {"files": files, **self.provenance()}
-        _write_atomic(path, json.dumps(entries, indent=1, sort_keys=True))
-        return entries[name]
+        with _lock(path):
+            entries = read_provenance(self.directory)
+            entries.update({file: dict(prov) for file in files})
+            _write_atomic(path, json.dumps(entries, indent=1, sort_keys=True))
 
     def figure(self, fig: Any, name: str) -> Any:
-        """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` with its provenance; returns the figure for display."""
+        """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` with their provenance; returns the figure for display."""
         self.directory.mkdir(parents=True, exist_ok=True)
         files = []
         for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
@@ -121,41 +165,104 @@ class Report:
             fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight", metadata=meta)
             os.replace(tmp, path)
             files.append(path.name)
-        self._record(name, files)
+        self._record(files, self.provenance())
         return fig
 
     def table(self, df: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
-        """Save ``df`` as ``<name>.csv`` and ``<name>.md`` (with a provenance footer); returns it for display."""
+        """Save ``df`` as ``<name>.csv`` and ``<name>.md`` (with a provenance footer) with their provenance; returns
+        it for display."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        prov = self._record(name, [f"{name}.csv", f"{name}.md"])
+        prov = self.provenance()
         _write_atomic(self.directory / f"{name}.csv", df.to_csv(index=index))
         footer = f"\n\n_profile {prov['profile']}, device {prov['device']}, seed {prov['seed']}, commit {prov['commit']}_\n"
         _write_atomic(self.directory / f"{name}.md", _markdown(df, index) + footer)
+        self._record([f"{name}.csv", f"{name}.md"], prov)
         return df
 
     def claim(self, claim: str, published: str, ours: str, verdict: str) -> pd.DataFrame:
-        """Add or update this paper's row for ``claim`` in the ledger; returns the row for display."""
-        if verdict not in VERDICTS:
-            raise ValueError(f"unknown verdict {verdict!r}; expected one of {VERDICTS} (compute it with verdict())")
+        """Add or update this paper's row for ``claim`` at this profile in the ledger; returns the row for display."""
         row = dict(zip(COLUMNS, (self.paper, claim, published, ours, self.profile, verdict)))
         update_claims(self.root, row)
         return pd.DataFrame([row])
 
 
-def update_claims(root: Path, row: Mapping[str, str]) -> None:
-    """Insert or replace the row with the same (paper, claim) in ``claims.json`` and re-render ``CLAIMS.md``."""
+def _row_order(row: Mapping[str, str]) -> tuple[str, str, int]:
+    """A row's key (paper, claim, profile), with the profile as its place in PROFILES so rows sort smoke first."""
+    return row["paper"], row["claim"], PROFILES.index(row["profile"])
+
+
+def read_claims(root: str | Path | None = None) -> list[dict[str, str]]:
+    """The rows of ``<root>/claims.json`` (root defaults to :func:`figures_root`; ``[]`` when there is none).
+
+    The file is only ever replaced whole, so reading needs no lock."""
+    path = (Path(root) if root else figures_root()) / "claims.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def _counts(rows: Sequence[Mapping[str, str]]) -> dict[str, dict[str, int]]:
+    profiles = [p for p in PROFILES if any(r["profile"] == p for r in rows)]
+    return {p: {v: sum(r["profile"] == p and r["verdict"] == v for r in rows) for v in VERDICTS} for p in profiles}
+
+
+def ledger_summary(root: str | Path | None = None) -> dict[str, dict[str, int]]:
+    """Verdict counts per profile of the ledger at ``root``: ``{profile: {verdict: n}}`` with the profiles that have
+    at least one row, in PROFILES order, and every verdict of VERDICTS (in that order, zeros included)."""
+    return _counts(read_claims(root))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+def render_claims(rows: Sequence[Mapping[str, str]]) -> str:
+    """The text of ``CLAIMS.md`` for the ledger ``rows``.
+
+    A header, the verdict counts per profile (``Summary at quick: 21 reproduced, ...; at paper: ...``) and a table
+    with one line per (paper, claim), sorted: ``paper | claim | published evidence``, then ``our evidence (<p>) |
+    verdict (<p>)`` for each profile ``p`` with at least one row, in PROFILES order, :data:`MISSING` where ``p`` has no
+    row for the claim. The published evidence is that of the claim's row at the largest profile. ``|`` in a cell is
+    escaped as ``\\|`` so every line keeps its columns."""
+    counts = _counts(rows)
+    claims: dict[tuple[str, str], dict[str, Mapping[str, str]]] = {}
+    for row in rows:
+        claims.setdefault((row["paper"], row["claim"]), {})[row["profile"]] = row
+    lines = []
+    for (paper, claim), by_profile in sorted(claims.items()):
+        line = [paper, claim, by_profile[max(by_profile, key=PROFILES.index)]["published evidence"]]
+        for profile in counts:
+            row = by_profile.get(profile)
+            line += [row["our evidence"], row["verdict"]] if row else [MISSING, MISSING]
+        lines.append([_cell(text) for text in line])
+    columns = ["paper", "claim", "published evidence"]
+    columns += [f"{column} ({profile})" for profile in counts for column in ("our evidence", "verdict")]
+    per_profile = "; ".join(f"at {p}: " + ", ".join(f"{n} {v}" for v, n in c.items()) for p, c in counts.items())
+    summary = f"Summary {per_profile}" if counts else "Summary: no claims yet"
+    table = pd.DataFrame(lines, columns=columns).to_markdown(index=False)
+    return (
+        "# Claims ledger\n\nEach paper claim, the published evidence and, for each profile that has run, our evidence "
+        "and the verdict computed from the numbers by `paper_mtl.reporting.verdict` "
+        f"({MISSING} where that profile has no row for the claim). Rendered from `claims.json`, regenerated by the "
+        f"notebooks; do not edit by hand.\n\n{summary}.\n\n{table}\n"
+    )
+
+
+def update_claims(root: str | Path, row: Mapping[str, str]) -> None:
+    """Insert or replace the row with the same (paper, claim, profile) in ``<root>/claims.json`` and re-render
+    ``<root>/CLAIMS.md``, both under ``<root>/.claims.lock``, so writers in concurrent processes lose no row.
+
+    ``row`` must have exactly the keys :data:`COLUMNS`, a profile of PROFILES and a verdict of VERDICTS
+    (``ValueError`` otherwise). Rows are kept sorted by paper, claim and profile (in PROFILES order)."""
+    if set(row) != set(COLUMNS):
+        raise ValueError(f"a ledger row has exactly the keys {COLUMNS}, got {sorted(row)}")
+    check_profile(row["profile"])
+    if row["verdict"] not in VERDICTS:
+        raise ValueError(f"unknown verdict {row['verdict']!r}; expected one of {VERDICTS} (compute it with verdict())")
+    root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     path = root / "claims.json"
-    rows = [r for r in (json.loads(path.read_text()) if path.exists() else []) if (r["paper"], r["claim"]) != (row["paper"], row["claim"])]
-    rows.append(dict(row))
-    rows.sort(key=lambda r: (r["paper"], r["claim"]))
-    _write_atomic(path, json.dumps(rows, indent=1))
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
-    counts = table["verdict"].value_counts().reindex(VERDICTS, fill_value=0)
-    summary = ", ".join(f"{n} {v}" for v, n in counts.items())
-    text = (
-        "# Claims ledger\n\nEach paper claim, the published evidence, ours, the profile that produced it and the verdict "
-        "computed from the numbers by `paper_mtl.reporting.verdict`. Regenerated by the notebooks; do not edit by hand.\n\n"
-        f"Summary: {summary}.\n\n" + table.to_markdown(index=False) + "\n"
-    )
-    _write_atomic(root / "CLAIMS.md", text)
+    with _lock(path):
+        rows = [r for r in read_claims(root) if _row_order(r) != _row_order(row)]
+        rows.append({column: row[column] for column in COLUMNS})
+        rows.sort(key=_row_order)
+        _write_atomic(path, json.dumps(rows, indent=1))
+        _write_atomic(root / "CLAIMS.md", render_claims(rows))

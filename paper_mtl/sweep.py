@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from paper_mtl import __version__
+from paper_mtl.cost import dry_run, in_sweep
 from paper_mtl.progress import progress_bar
 
 _FRAME = "__dataframe__"
@@ -71,9 +72,13 @@ def _decode(value: Any) -> Any:
 
 
 def config_hash(fn: Callable[..., Any], config: dict[str, Any]) -> str:
-    """The cache key of ``fn(config)``: sha256 of the function's name, the canonical JSON config and the version."""
+    """The cache key of ``fn(config)``: sha256 of the function's name, the canonical JSON config and the version
+    (and, in a dry run, a marker: a dry run's truncated training never serves a real run, nor the reverse)."""
+    key = {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": config, "version": __version__}
+    if dry_run():
+        key["dry_run"] = True
     try:
-        text = json.dumps({"fn": f"{fn.__module__}.{fn.__qualname__}", "config": config, "version": __version__}, sort_keys=True)
+        text = json.dumps(key, sort_keys=True)
     except TypeError as exc:
         raise ValueError(f"sweep configurations must be JSON-serialisable; got {config!r} ({exc})") from exc
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -158,41 +163,75 @@ _DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 _dask_clients: dict[str, Any] = {}
 
 
-def executor_from_env(value: str | None = None) -> InProcess | DeviceWorkers | DaskExecutor:
-    """The executor that ``value`` (default ``$PAPER_MTL_EXECUTOR``) names; :func:`run_sweep` uses it when given none.
-
-    Unset, empty or ``"inprocess"`` gives :class:`InProcess`; ``"devices"`` gives :class:`DeviceWorkers` on every
-    visible GPU and ``"devices:cuda:0,cuda:1"`` on the listed devices (``cpu``, ``cuda`` or ``cuda:N``);
-    ``"dask:<scheduler address>"`` gives :class:`DaskExecutor` on a ``distributed.Client`` connected to that address,
-    created on first use and reused by later calls while it stays open.
-    """
-    raw = os.environ.get("PAPER_MTL_EXECUTOR", "") if value is None else value
+def _parse_executor(raw: str) -> tuple[str, list[str] | str | None]:
+    """``(kind, argument)`` of an executor value: ``("inprocess", None)``, ``("devices", None | [devices])`` or
+    ``("dask", address)``; a malformed value raises ``ValueError`` naming it and the valid forms."""
     text = raw.strip()
     kind, colon, rest = text.partition(":")
     kind = kind.lower()
     if kind in ("", "inprocess") and not colon:
-        return InProcess()
+        return "inprocess", None
     if kind == "devices":
         if not colon:
-            return DeviceWorkers()
+            return "devices", None
         devices = [d.strip() for d in rest.split(",")]
         bad = [d for d in devices if not _DEVICE.fullmatch(d)]
         if bad:
             raise ValueError(
                 f"PAPER_MTL_EXECUTOR={raw!r}: devices must be 'cpu', 'cuda' or 'cuda:N' separated by commas, got {bad}"
             )
-        return DeviceWorkers(devices)
+        return "devices", devices
     if kind == "dask" and rest.strip():
-        address = rest.strip()
-        client = _dask_clients.get(address)
-        if client is None or client.status != "running":
-            try:
-                from distributed import Client
-            except ImportError as exc:
-                raise ImportError(f"PAPER_MTL_EXECUTOR={raw!r} needs `pip install distributed`") from exc
-            client = _dask_clients[address] = Client(address)
-        return DaskExecutor(client)
+        return "dask", rest.strip()
     raise ValueError(f"PAPER_MTL_EXECUTOR={raw!r} is not an executor; expected unset or {EXECUTOR_FORMS}")
+
+
+def check_executor(value: str | None = None) -> str:
+    """Validate ``value`` (default ``$PAPER_MTL_EXECUTOR``) before any work, without starting workers or connecting
+    to a scheduler: its form, that a GPU is visible for ``devices`` and that each named CUDA device exists, and
+    that ``distributed`` is installed for ``dask:``. Returns the executor's kind; raises ``ValueError``."""
+    raw = os.environ.get("PAPER_MTL_EXECUTOR", "") if value is None else value
+    kind, arg = _parse_executor(raw)
+    if kind == "devices":
+        import torch
+
+        count = torch.cuda.device_count()
+        wanted = [d for d in (arg or ["cuda"]) if d.startswith("cuda")]
+        missing = [d for d in wanted if count == 0 or int(d.partition(":")[2] or 0) >= count]
+        if missing:
+            raise ValueError(f"PAPER_MTL_EXECUTOR={raw!r} names CUDA device(s) {missing}, but {count} GPU(s) are visible")
+    if kind == "dask":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise ValueError(f"PAPER_MTL_EXECUTOR={raw!r} needs `pip install distributed`")
+    return kind
+
+
+def executor_from_env(value: str | None = None) -> InProcess | DeviceWorkers | DaskExecutor:
+    """The executor that ``value`` (default ``$PAPER_MTL_EXECUTOR``) names; :func:`run_sweep` uses it when given none.
+
+    Unset, empty or ``"inprocess"`` gives :class:`InProcess`; ``"devices"`` gives :class:`DeviceWorkers` on every
+    visible GPU and ``"devices:cuda:0,cuda:1"`` on the listed devices (``cpu``, ``cuda`` or ``cuda:N``; a device
+    listed twice gets two workers); ``"dask:<scheduler address>"`` gives :class:`DaskExecutor` on a
+    ``distributed.Client`` connected to that address, created on first use and reused by later calls while it
+    stays open.
+    """
+    raw = os.environ.get("PAPER_MTL_EXECUTOR", "") if value is None else value
+    kind, arg = _parse_executor(raw)
+    if kind == "inprocess":
+        return InProcess()
+    if kind == "devices":
+        return DeviceWorkers(arg)  # type: ignore[arg-type]
+    address = str(arg)
+    client = _dask_clients.get(address)
+    if client is None or client.status != "running":
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise ImportError(f"PAPER_MTL_EXECUTOR={raw!r} needs `pip install distributed`") from exc
+        client = _dask_clients[address] = Client(address)
+    return DaskExecutor(client)
 
 
 def run_sweep(
@@ -224,14 +263,15 @@ def run_sweep(
         return results  # type: ignore[return-value]
     finished = (executor if executor is not None else executor_from_env()).map(fn, todo)
     try:
-        for i, result in progress_bar(finished, total=len(todo), desc=name, enabled=progress, leave=False):
-            if not isinstance(result, dict):
-                raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
-            payload = json.dumps({"config": configs[i], "result": _encode(result)})
-            tmp = directory / f".{keys[i]}.{os.getpid()}.tmp"
-            tmp.write_text(payload)
-            os.replace(tmp, directory / f"{keys[i]}.json")
-            results[i] = _decode(json.loads(payload)["result"])
+        with in_sweep(name):  # configurations computed in this process log their costs under the sweep's name
+            for i, result in progress_bar(finished, total=len(todo), desc=name, enabled=progress, leave=False):
+                if not isinstance(result, dict):
+                    raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
+                payload = json.dumps({"config": configs[i], "result": _encode(result)})
+                tmp = directory / f".{keys[i]}.{os.getpid()}.tmp"
+                tmp.write_text(payload)
+                os.replace(tmp, directory / f"{keys[i]}.json")
+                results[i] = _decode(json.loads(payload)["result"])
     finally:
         # On an error here (or Ctrl-C) let the executor cancel its queue now, not whenever the traceback is freed.
         close = getattr(finished, "close", None)

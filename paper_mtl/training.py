@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from paper_mtl import cost
 from paper_mtl.data.multitask import MultiTaskData
 from paper_mtl.profiles import check_choice, resolve_device
 from paper_mtl.progress import progress_bar
@@ -101,7 +102,9 @@ def _forward(model: nn.Module, x: Tensor, tasks: Sequence[str]) -> tuple[dict[st
 
 
 def _autocast(device: torch.device, amp: bool):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if amp and device.type == "cuda" else nullcontext()
+    """bf16 autocast on ``device`` when ``amp`` (on CUDA by default; on CPU it is what the paper profile's dry run
+    uses to take the CUDA code paths: the same casts, double backward and channels-last kernels)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if amp else nullcontext()
 
 
 def _prepare_inputs(x: Tensor, device: torch.device, channels_last: bool) -> Tensor:
@@ -168,7 +171,7 @@ def evaluate(
     """
     tasks = as_tasks(tasks)
     device = resolve_device(device)
-    amp = device.type == "cuda" if amp is None else amp
+    amp = (device.type == "cuda" or cost.dry_run()) if amp is None else amp
     was_training = model.training
     model.eval()
     data = _resident(data, device)
@@ -176,7 +179,7 @@ def evaluate(
     loss_sums = {t: 0.0 for t in tasks}
     count = 0
     try:
-        for x, targets in data.batches(batch_size):
+        for x, targets in cost.metered(data, batch_size, "evaluate", model):
             x = _prepare_inputs(x, device, False)
             targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
             if input_transform is not None:
@@ -255,7 +258,8 @@ def fit(
     if missing:
         raise ValueError(f"training data has no targets for task(s) {missing}; it has {train.tasks}")
     device = resolve_device(device)
-    amp = device.type == "cuda" if amp is None else amp
+    dry = cost.dry_run()
+    amp = (device.type == "cuda" or dry) if amp is None else amp
     channels_last = amp if channels_last is None else channels_last
     nan_check_every = nan_check_every or (1 if device.type == "cpu" else 25)
     strategy = strategy or WeightedSum()
@@ -268,10 +272,11 @@ def fit(
     extra = strategy.parameters()
     if extra:
         groups.append({"params": extra})
+    fused = device.type == "cuda" or dry  # one kernel per step instead of several per parameter; CPU keeps its numbers
     if optimizer == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+        opt: torch.optim.Optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, fused=fused or None)
     else:
-        opt = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        opt = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused or None)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(opt, list(lr_milestones), lr_gamma)
     shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
     generator = torch.Generator().manual_seed(seed)
@@ -301,59 +306,62 @@ def fit(
     bar = progress_bar(total=total_steps, initial=min(step, total_steps), desc="fit", leave=False, enabled=progress)
     start_time = time.perf_counter()
     model.train()
-    for epoch in range(start_epoch, epochs):
-        epoch_start = len(step_rows)
-        sums = {t: torch.zeros((), device=device) for t in tasks}
-        counts = {t: 0 for t in tasks}
-        for x, targets in train.batches(batch_size, shuffle=True, generator=generator, drop_last=True):
+    loader_batch = cost.dry_batch_size(batch_size)  # a dry run takes small batches and DRY_STEPS steps in all
+    with cost.Meter("fit", model, total_steps - step, scale=batch_size / loader_batch) as meter:
+        for epoch in range(start_epoch, epochs):
+            epoch_start = len(step_rows)
+            sums = {t: torch.zeros((), device=device) for t in tasks}
+            counts = {t: 0 for t in tasks}
+            for x, targets in train.batches(loader_batch, shuffle=True, generator=generator, drop_last=True):
+                if (max_steps is not None and step >= max_steps) or (dry and step >= cost.DRY_STEPS):
+                    break
+                with meter.batch():  # counted in a dry run
+                    x = _prepare_inputs(x, device, channels_last)
+                    targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
+                    logs: dict[str, float] = {}
+                    for index, (inputs, step_tasks) in enumerate(plan(model, x, targets)):
+                        opt.zero_grad(set_to_none=True)
+                        with _autocast(device, amp):
+                            outputs, features = _forward(model, inputs, list(step_tasks))
+                        losses = {t: tasks[t].compute_loss(outputs[t], targets[t]) for t in step_tasks}
+                        watch.record(losses, step)
+                        if step % nan_check_every == 0:
+                            watch.check(epoch, step)
+                        ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
+                        logs.update(_step_logs(strategy.backward(losses, ctx), index, step_tasks))
+                        opt.step()
+                        for t, v in losses.items():
+                            sums[t] += v.detach()
+                            counts[t] += 1
+                if logs:
+                    step_rows.append({"step": step, "epoch": epoch, **logs})
+                step += 1
+                bar.update(1)
+            watch.check(epoch, step - 1)
+            _materialise(step_rows[epoch_start:])
+            scheduler.step()
+            row: dict[str, Any] = {"epoch": epoch + 1, "step": step, "lr": opt.param_groups[0]["lr"]}
+            row.update({f"train_loss.{t}": float(sums[t]) / max(counts[t], 1) for t in tasks})
+            if val is not None:
+                scores = evaluate(model, tasks, val, eval_batch_size, device, amp)
+                row.update({f"val_loss.{t}": v for t, v in scores["loss"].items()})
+                row.update({f"val_metric.{t}": v for t, v in scores["metric"].items()})
+                total = sum(scores["loss"].values())
+                if keep_best and total < best[0]:
+                    best = (total, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
+            rows.append(row)
+            if ckpt_path:
+                _atomic_save(
+                    {
+                        "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
+                        "strategy": strategy.state_dict(), "generator": generator.get_state(),
+                        "torch_rng": torch.get_rng_state(), "rows": rows, "step_rows": step_rows,
+                        "epoch": epoch + 1, "step": step, "best": best,
+                    },
+                    ckpt_path,
+                )
             if max_steps is not None and step >= max_steps:
                 break
-            x = _prepare_inputs(x, device, channels_last)
-            targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
-            logs: dict[str, float] = {}
-            for index, (inputs, step_tasks) in enumerate(plan(model, x, targets)):
-                opt.zero_grad(set_to_none=True)
-                with _autocast(device, amp):
-                    outputs, features = _forward(model, inputs, list(step_tasks))
-                losses = {t: tasks[t].compute_loss(outputs[t], targets[t]) for t in step_tasks}
-                watch.record(losses, step)
-                if step % nan_check_every == 0:
-                    watch.check(epoch, step)
-                ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
-                logs.update(_step_logs(strategy.backward(losses, ctx), index, step_tasks))
-                opt.step()
-                for t, v in losses.items():
-                    sums[t] += v.detach()
-                    counts[t] += 1
-            if logs:
-                step_rows.append({"step": step, "epoch": epoch, **logs})
-            step += 1
-            bar.update(1)
-        watch.check(epoch, step - 1)
-        _materialise(step_rows[epoch_start:])
-        scheduler.step()
-        row: dict[str, Any] = {"epoch": epoch + 1, "step": step, "lr": opt.param_groups[0]["lr"]}
-        row.update({f"train_loss.{t}": float(sums[t]) / max(counts[t], 1) for t in tasks})
-        if val is not None:
-            scores = evaluate(model, tasks, val, eval_batch_size, device, amp)
-            row.update({f"val_loss.{t}": v for t, v in scores["loss"].items()})
-            row.update({f"val_metric.{t}": v for t, v in scores["metric"].items()})
-            total = sum(scores["loss"].values())
-            if keep_best and total < best[0]:
-                best = (total, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
-        rows.append(row)
-        if ckpt_path:
-            _atomic_save(
-                {
-                    "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
-                    "strategy": strategy.state_dict(), "generator": generator.get_state(),
-                    "torch_rng": torch.get_rng_state(), "rows": rows, "step_rows": step_rows,
-                    "epoch": epoch + 1, "step": step, "best": best,
-                },
-                ckpt_path,
-            )
-        if max_steps is not None and step >= max_steps:
-            break
     bar.close()
     best_epoch = None
     if keep_best and best[2] is not None:

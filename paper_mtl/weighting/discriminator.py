@@ -128,6 +128,8 @@ class AdversarialGradients(Strategy):
             if feature is None:
                 raise RuntimeError(f"no interface features were captured for task {task!r} in this forward pass")
             (grad,) = torch.autograd.grad(self.weight(task) * loss, feature, create_graph=True)
+            # under autocast the feature, hence its gradient, is bf16; the discriminator runs outside autocast
+            grad = grad.to(next(self.discriminator.parameters()).dtype)
             logits = self.discriminator(reverse_gradient(normalise_gradient(grad), coefficient))
             label = torch.full((logits.shape[0], *logits.shape[2:]), self.labels[task], device=logits.device)
             terms.append(F.cross_entropy(logits.float(), label))
