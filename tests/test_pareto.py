@@ -135,3 +135,34 @@ def test_state_dict_keeps_the_phase() -> None:
     fresh = ParetoMTL((0.71, 0.71))
     fresh.load_state_dict(strategy.state_dict())
     assert fresh.feasible == strategy.feasible is True
+
+
+def test_gradients_keep_the_channels_last_layout_fused_cuda_optimisers_need():
+    """Fused SGD/Adam on CUDA refuse a gradient whose strides differ from its parameter's (the first GPU run of
+    notebook 02 stopped on it); the combined gradient must keep a channels-last parameter's layout."""
+    from paper_mtl.models.unet import build_unet
+    from paper_mtl.tasks import get_tasks
+    from paper_mtl.training import fit
+    from paper_mtl.data import MultiTaskData
+
+    tasks = get_tasks(["segment_semantic", "depth_zbuffer"], {"segment_semantic": 3})
+    g = torch.Generator().manual_seed(0)
+    data = MultiTaskData(torch.rand(4, 3, 16, 16, generator=g), {
+        "segment_semantic": torch.randint(0, 3, (4, 16, 16), generator=g),
+        "depth_zbuffer": torch.rand(4, 1, 16, 16, generator=g) + 0.1})
+    model = build_unet(tasks, width=4, depth=2)
+    seen = []
+    original = ParetoMTL.backward
+
+    def backward(self, losses, ctx):
+        logs = original(self, losses, ctx)
+        seen.extend((p.stride(), p.grad.stride()) for p in ctx.model.parameters() if p.grad is not None and p.dim() == 4)
+        return logs
+
+    ParetoMTL.backward = backward
+    try:
+        fit(model, tasks, data, strategy=ParetoMTL([0.71, 0.71], phase1_epochs=0), epochs=1, batch_size=2,
+            optimizer="sgd", device="cpu", amp=True, channels_last=True, progress=False)
+    finally:
+        ParetoMTL.backward = original
+    assert seen and all(param == grad for param, grad in seen)

@@ -61,12 +61,16 @@ if [ "$DEVICE" = cuda ] && command -v nvidia-cuda-mps-control >/dev/null 2>&1; t
 fi
 echo "[gpu-paper] CUDA MPS $mps; setup done at $(elapsed) s"
 
-python3 -m paper_mtl reproduce --profile paper --device "$DEVICE" --jobs 5 --time-limit $(( NOTEBOOK_LIMIT - $(elapsed) ))
+# NOTEBOOKS="02 04" runs only those (e.g. after a fix); BENCH=0 skips the benchmarks
+python3 -m paper_mtl run --notebooks ${NOTEBOOKS:-01 02 03 04 05} --profile paper --device "$DEVICE" --jobs 5 \
+  --time-limit $(( NOTEBOOK_LIMIT - $(elapsed) ))
 echo "[gpu-paper] notebooks ended (exit $?) at $(elapsed) s"
 nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv || true
 
 bench_time=$(( $(left) - 40 ))
-if [ "$bench_time" -gt 30 ]; then
+if [ "${BENCH:-1}" = 0 ]; then
+  echo "[gpu-paper] benchmarks skipped (BENCH=0)"
+elif [ "$bench_time" -gt 30 ]; then
   timeout --signal=INT "$bench_time" python3 -m benchmarks --devices "$DEVICE" --only bench_training_loop bench_mfu \
     --output "$OUT/RESULTS-cuda.md"
   echo "[gpu-paper] benchmarks ended (exit $?) at $(elapsed) s"

@@ -25,6 +25,7 @@ constraint gradient is a linear combination of them.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -162,7 +163,9 @@ class ParetoMTL(Strategy):
         for p, per_param in zip(self.params, zip(*grads)):
             parts = [a * g for a, g in zip(coefficients, per_param) if g is not None]
             if parts:
-                combined = torch.stack(parts).sum(0)
+                # elementwise sums keep the parameter's memory layout (channels-last), which fused optimisers on
+                # CUDA require of a gradient; a stack would make it contiguous
+                combined = functools.reduce(torch.add, parts)
                 p.grad = combined if p.grad is None else p.grad + combined
         _, active = active_constraints(values, self.vectors, self.k)
         return {"phase": float(phase), "active": float(active.sum()), **{f"alpha.{t}": float(a) for t, a in zip(self.task_order, alpha)}}
