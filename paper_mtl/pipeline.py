@@ -198,7 +198,7 @@ def run(
         commands = {p.name: notebook_command(p, destination, parameters) for p in paths}
         outcomes = run_concurrently(commands, jobs, time_limit, LOGS / profile)
     if into is None:
-        _record_wall_times(outcomes, profile, device, jobs)
+        _record_wall_times(outcomes, profile, device, min(jobs, len(paths)))
     _raise_unless_done(outcomes, profile)
     return outcomes
 
@@ -210,8 +210,9 @@ def _raise_unless_done(outcomes: Sequence[Outcome], profile: str) -> None:
 
 
 def _record_wall_times(outcomes: Sequence[Outcome], profile: str, device: str, jobs: int) -> None:
-    """Write each notebook's wall time to ``wall_times.csv`` in the profile's figures folder (rows of notebooks
-    not in this run are kept)."""
+    """Write each notebook's wall time to ``wall_times.csv`` in the profile's figures folder, with ``jobs`` the
+    number of notebooks that ran at once (rows of notebooks not in this run are kept), and, when the profile has
+    a predicted budget, the comparison of the two (:func:`write_budget_check`)."""
     from paper_mtl.reporting import device_name, git_commit
 
     path = profile_figures(profile) / "wall_times.csv"
@@ -225,6 +226,32 @@ def _record_wall_times(outcomes: Sequence[Outcome], profile: str, device: str, j
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table.to_csv(tmp, index=False)
     os.replace(tmp, path)
+    if (path.parent / "budget.csv").exists():
+        write_budget_check(profile)
+
+
+def budget_check(profile: str) -> pd.DataFrame:
+    """The profile's predicted seconds (``budget.csv``, from the dry run) beside the measured ones
+    (``wall_times.csv``), with their ratio, one row per notebook."""
+    folder = profile_figures(profile)
+    budget = pd.read_csv(folder / "budget.csv")
+    walls = pd.read_csv(folder / "wall_times.csv")
+    walls["notebook"] = walls["notebook"].str.removesuffix(".ipynb")
+    table = budget[["notebook", "predicted_s"]].merge(walls, on="notebook")
+    table["measured / predicted"] = table["wall_s"] / table["predicted_s"]
+    return table.rename(columns={"wall_s": "measured_s"})
+
+
+def write_budget_check(profile: str) -> Path:
+    """Save :func:`budget_check` as ``budget_check.csv`` and ``.md`` in the profile's figures folder."""
+    table = budget_check(profile)
+    folder = profile_figures(profile)
+    table.to_csv(folder / "budget_check.csv", index=False)
+    (folder / "budget_check.md").write_text(
+        table.to_markdown(index=False, floatfmt=".3g")
+        + "\n\nMeasured wall time of each notebook (``wall_times.csv``; `jobs` notebooks ran at once) against the "
+          "dry run's prediction (``budget.csv``).\n")
+    return folder / "budget_check.csv"
 
 
 def _dry_run(paths: Sequence[Path], profile: str, seed: int, jobs: int) -> list[Outcome]:

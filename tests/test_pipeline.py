@@ -103,6 +103,17 @@ def test_wall_times_keep_rows_of_notebooks_not_rerun(tmp_path, monkeypatch):
     assert table.loc["02_b.ipynb", "jobs"] == 1 and len(table) == 2
 
 
+def test_measured_wall_times_are_set_beside_the_prediction(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPER_MTL_FIGURES", str(tmp_path))
+    costs = {"01_a": [cost.Cost("fit", "Net", 10, 1e12, 100, 1.0)], "02_b": [cost.Cost("fit", "Net", 1, 1e9, 10, 1.0)]}
+    pipeline.write_budget(pipeline.budget_table(costs, {"01_a": 5.0, "02_b": 2.0}), "paper")
+    pipeline._record_wall_times([pipeline.Outcome("01_a.ipynb", "done", 14.0)], "paper", "cpu", 1)
+    check = pd.read_csv(tmp_path / "paper" / "budget_check.csv")
+    assert list(check["notebook"]) == ["01_a"]  # only notebooks that have run
+    predicted = pd.read_csv(tmp_path / "paper" / "budget.csv").set_index("notebook").loc["01_a", "predicted_s"]
+    assert check.loc[0, "measured / predicted"] == pytest.approx(14.0 / predicted)
+
+
 def test_executed_notebooks_of_other_profiles_leave_the_committed_ones_alone():
     assert pipeline.executed_dir("quick") == pipeline.NOTEBOOKS
     assert pipeline.executed_dir("paper") == pipeline.NOTEBOOKS / "paper"
