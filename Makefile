@@ -1,6 +1,7 @@
 # paper_mtl — see README.md. Every target creates .venv/ on first use.
 PROFILE ?= quick
 DEVICE ?= auto
+JOBS ?= 1
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 reproduce: $(STAMP)  ## regenerate every table and figure at PROFILE (smoke | quick | paper)
-	$(PY) -m paper_mtl reproduce --profile $(PROFILE) --device $(DEVICE)
+	$(PY) -m paper_mtl reproduce --profile $(PROFILE) --device $(DEVICE) --jobs $(JOBS)
 
 test: $(STAMP)  ## unit tests and the nbval regression suite (notebooks re-executed at smoke)
 	$(PY) -m pytest tests --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import signal
 import sys
 
 from paper_mtl import pipeline
@@ -15,7 +17,7 @@ def _positive(kind: type) -> object:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or value <= 0:
+        if value is None or not math.isfinite(value) or value <= 0:
             raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
         return value
 
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     gold = sub.add_parser("golden", help="store smoke executions under tests/notebooks/ for nbval")
     gold.add_argument("--notebooks", nargs="*", metavar="NN")
     args = parser.parse_args(argv)
+    # A runner stopping this process at its time limit sends SIGTERM: exit through the normal unwinding, so
+    # papermill shuts the notebook's kernel down and no half-written notebook is left.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if args.command == "golden":
             pipeline.golden(args.notebooks)

@@ -187,9 +187,10 @@ class GpuModel:
     processes on one GPU, so together they take the longest notebook's time, but at least the GPU's own busy time
     ``sum(flops) / flops_per_s + sum(ops) * gpu_op_s`` (kernels of different processes do not overlap).
 
-    Defaults: 60 TFLOP/s achieved in bf16 (under a tenth of the ~790 TFLOP/s measured on large matrix products on
-    this workplace's H200: convolutions of 16-64 channels use the tensor cores poorly), 25 µs per operator issued
-    by eager PyTorch under autocast, and 6 µs of GPU time per kernel at the least.
+    Defaults: 60 TFLOP/s of arithmetic in bf16 (under a tenth of an H200's dense bf16 peak, since convolutions of
+    16-64 channels use the tensor cores poorly), 25 µs per operator issued by eager PyTorch under autocast, and
+    6 µs of GPU time per kernel at the least. The first GPU run measured the notebooks at 0.78-1.12 times this
+    model's prediction (``figures/paper/budget_check.md``): the issue cost dominates, as assumed.
     """
 
     flops_per_s: float = 60e12

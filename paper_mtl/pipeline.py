@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GOLDEN = ROOT / "tests" / "notebooks"
 LOGS = ROOT / ".cache" / "logs"
+REPO_FIGURES = ROOT / "figures"
 
 
 def notebook_paths(numbers: Sequence[str] | None = None) -> list[Path]:
@@ -109,53 +110,69 @@ def notebook_command(path: Path, into: Path, parameters: dict[str, object]) -> l
     return command + [f"--{k}={v}" for k, v in parameters.items()]
 
 
+def _stop(procs: Sequence[subprocess.Popen], grace: float = 10.0) -> None:
+    """Ask every process in ``procs`` to stop (SIGTERM, which the notebook command turns into a clean exit that
+    shuts its kernel down and removes its half-written notebook), then kill those still alive after ``grace``."""
+    alive = [p for p in procs if p.poll() is None]
+    for proc in alive:
+        proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in alive:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the process and anything it started there
+            else:
+                proc.kill()
+            proc.wait()
+
+
 def run_concurrently(
     commands: dict[str, list[str]], jobs: int, time_limit: float | None, logs: Path,
     env_for: dict[str, dict[str, str]] | None = None,
 ) -> list[Outcome]:
     """Run ``commands`` (by notebook name) as separate processes, ``jobs`` at a time, each with
     ``cpu_count // jobs`` CPU threads, its output in ``logs/<name>.log`` and ``env_for[name]`` added to its
-    environment; those still running ``time_limit`` seconds after the start are stopped with their children."""
+    environment; those still running ``time_limit`` seconds after the start are stopped (:func:`_stop`), and so
+    is every one still running if this function is interrupted (Ctrl-C) or fails."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
     logs.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     queue, running, outcomes = list(commands), {}, []
-    while queue or running:
-        while queue and len(running) < jobs:
-            path = queue.pop(0)
-            log = logs / f"{Path(path).stem}.log"
-            command = commands[path]
-            handle = log.open("w")
-            proc = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-                                    env=_child_env(threads, (env_for or {}).get(path, {})))
-            running[path] = (proc, time.monotonic(), handle, log)
-            print(f"[paper_mtl] started {path} ({threads} CPU thread(s), log {log})", flush=True)
-        time.sleep(0.5)
-        expired = time_limit is not None and time.monotonic() - start > time_limit
-        for path, (proc, began, handle, log) in list(running.items()):
-            if proc.poll() is None and not expired:
-                continue
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)  # the kernel too: it shares the process group
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                status = "stopped"
-            else:
-                status = "done" if proc.returncode == 0 else "failed"
-            handle.close()
-            outcome = Outcome(path, status, round(time.monotonic() - began, 1), log)
-            outcomes.append(outcome)
-            del running[path]
-            print(f"[paper_mtl] {status} {path} after {outcome.wall_s:.0f} s", flush=True)
-            if status == "failed":
-                tail = log.read_text().splitlines()[-15:]
-                print("\n".join(f"    {line}" for line in tail), flush=True)
-        if expired:
-            outcomes += [Outcome(p, "not started", 0.0) for p in queue]
-            queue.clear()
+
+    def finish(path: str, status: str) -> None:
+        proc, began, handle, log = running.pop(path)
+        handle.close()
+        outcome = Outcome(path, status, round(time.monotonic() - began, 1), log)
+        outcomes.append(outcome)
+        print(f"[paper_mtl] {status} {path} after {outcome.wall_s:.0f} s", flush=True)
+        if status == "failed":
+            tail = log.read_text().splitlines()[-15:]
+            print("\n".join(f"    {line}" for line in tail), flush=True)
+
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                path = queue.pop(0)
+                log = logs / f"{Path(path).stem}.log"
+                handle = log.open("w")
+                proc = subprocess.Popen(commands[path], stdout=handle, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env=_child_env(threads, (env_for or {}).get(path, {})))
+                running[path] = (proc, time.monotonic(), handle, log)
+                print(f"[paper_mtl] started {path} ({threads} CPU thread(s), log {log})", flush=True)
+            time.sleep(0.5)
+            for path, (proc, *_) in list(running.items()):
+                if proc.poll() is not None:
+                    finish(path, "done" if proc.returncode == 0 else "failed")
+            if time_limit is not None and time.monotonic() - start > time_limit:
+                _stop([proc for proc, *_ in running.values()])
+                for path in list(running):
+                    finish(path, "stopped")
+                outcomes += [Outcome(p, "not started", 0.0) for p in queue]
+                queue.clear()
+    finally:
+        _stop([proc for proc, *_ in running.values()])
     return sorted(outcomes, key=lambda o: o.notebook)
 
 
@@ -177,12 +194,15 @@ def run(
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     if time_limit is not None and time_limit <= 0:
         raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    resolve_device(device)
-    check_executor()
     paths = notebook_paths(numbers)
     os.environ.setdefault("TQDM_DISABLE", "1")
-    if dry_run:
+    if dry_run:  # it runs on the CPU, in-process sweeps, whatever --device and $PAPER_MTL_EXECUTOR say
         return _dry_run(paths, profile, seed, jobs)
+    resolve_device(device)
+    check_executor()
+    if cost.dry_run() and (into is None or profile_figures("quick") == REPO_FIGURES):
+        raise ValueError(f"{cost.DRY_RUN_ENV} is set: a dry run's truncated results must not reach figures/ or "
+                         "notebooks/; use `reproduce --dry-run`, which writes them to a scratch folder")
     destination = Path(into) if into else executed_dir(profile)
     if profile == "paper":
         print_prediction()
@@ -218,7 +238,7 @@ def _record_wall_times(outcomes: Sequence[Outcome], profile: str, device: str, j
     path = profile_figures(profile) / "wall_times.csv"
     old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["notebook"])
     new = pd.DataFrame([
-        {"notebook": o.notebook, "status": o.status, "wall_s": o.wall_s, "jobs": jobs,
+        {"notebook": o.notebook, "status": o.status, "wall_s": o.wall_s, "jobs": int(jobs),
          "device": device_name(resolve_device(device)), "commit": git_commit()} for o in outcomes
     ])
     table = pd.concat([old[~old["notebook"].isin(new["notebook"])], new]).sort_values("notebook")
@@ -232,10 +252,11 @@ def _record_wall_times(outcomes: Sequence[Outcome], profile: str, device: str, j
 
 def budget_check(profile: str) -> pd.DataFrame:
     """The profile's predicted seconds (``budget.csv``, from the dry run) beside the measured ones
-    (``wall_times.csv``), with their ratio, one row per notebook."""
+    (``wall_times.csv``, notebooks that finished), with their ratio, one row per notebook."""
     folder = profile_figures(profile)
     budget = pd.read_csv(folder / "budget.csv")
     walls = pd.read_csv(folder / "wall_times.csv")
+    walls = walls[walls["status"] == "done"].astype({"jobs": int})
     walls["notebook"] = walls["notebook"].str.removesuffix(".ipynb")
     table = budget[["notebook", "predicted_s"]].merge(walls, on="notebook")
     table["measured / predicted"] = table["wall_s"] / table["predicted_s"]

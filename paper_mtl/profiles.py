@@ -12,6 +12,8 @@ from typing import TypeVar
 import torch
 
 PROFILES = ("smoke", "quick", "paper")
+PAPER_LEASE = "to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)"
+"""Why the paper profile is cut where it is: each experiment's ``PAPER_CUTS`` says what it leaves out."""
 T = TypeVar("T")
 
 

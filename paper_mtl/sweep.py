@@ -3,7 +3,8 @@
 A result is stored as ``<cache>/<name>/<hash>.json`` as soon as its configuration finishes, written to a temporary
 file and renamed, so a sweep killed mid-way loses only the configurations that were running, and a repeated or
 interrupted notebook run trains only what is missing. The hash covers the function's qualified name, the
-configuration and the package version, so a new release never reuses stale numbers.
+configuration, the package version and the library's source (:func:`source_hash`), so a result computed by other
+code is never served: an edit anywhere in ``paper_mtl`` retrains what it may have changed.
 
 Configurations run through an executor: :class:`InProcess` (the default), :class:`DeviceWorkers` (one worker
 process per device, e.g. per GPU of a node) or :class:`DaskExecutor` (any ``dask.distributed`` client: a laptop's
@@ -71,10 +72,23 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def config_hash(fn: Callable[..., Any], config: dict[str, Any]) -> str:
-    """The cache key of ``fn(config)``: sha256 of the function's name, the canonical JSON config and the version
-    (and, in a dry run, a marker: a dry run's truncated training never serves a real run, nor the reverse)."""
-    key = {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": config, "version": __version__}
+def source_hash() -> str:
+    """sha256 of the ``paper_mtl`` package's source: every ``.py`` file's path and bytes. Part of each cache key,
+    so an edit anywhere in the library retrains instead of serving results of other code (read anew each call,
+    in case the library was reloaded)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def config_hash(fn: Callable[..., Any], config: dict[str, Any], source: str | None = None) -> str:
+    """The cache key of ``fn(config)``: sha256 of the function's name, the canonical JSON config, the version and
+    the library's ``source`` (default :func:`source_hash`), and in a dry run a marker (a dry run's truncated
+    training never serves a real run, nor the reverse)."""
+    key = {"fn": f"{fn.__module__}.{fn.__qualname__}", "config": config, "version": __version__,
+           "source": source or source_hash()}
     if dry_run():
         key["dry_run"] = True
     try:
@@ -253,7 +267,8 @@ def run_sweep(
         raise ValueError(f"sweep name must be a non-empty plain name, got {name!r}")
     directory = Path(cache or cache_root()) / name
     directory.mkdir(parents=True, exist_ok=True)
-    keys = [config_hash(fn, dict(c)) for c in configs]
+    source = source_hash()
+    keys = [config_hash(fn, dict(c), source) for c in configs]
     results: list[dict[str, Any] | None] = []
     for key in keys:
         path = directory / f"{key}.json"

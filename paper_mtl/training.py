@@ -197,6 +197,15 @@ def evaluate(
     }
 
 
+def _check_gradient_layout(model: nn.Module, strategy: Strategy) -> None:
+    """A dry run's stand-in for a check only CUDA makes: fused optimisers there refuse a gradient whose strides
+    differ from its parameter's (e.g. a contiguous gradient of a channels-last weight); the CPU accepts it."""
+    bad = [name for name, p in model.named_parameters() if p.grad is not None and p.grad.stride() != p.stride()]
+    if bad:
+        raise RuntimeError(f"strategy {type(strategy).__name__} left gradients whose memory layout differs from their "
+                           f"parameters' (fused CUDA optimisers refuse them): {bad[:5]}")
+
+
 def _atomic_save(obj: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -329,6 +338,8 @@ def fit(
                             watch.check(epoch, step)
                         ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
                         logs.update(_step_logs(strategy.backward(losses, ctx), index, step_tasks))
+                        if dry:
+                            _check_gradient_layout(model, strategy)
                         opt.step()
                         for t, v in losses.items():
                             sums[t] += v.detach()

@@ -1,6 +1,6 @@
 """The paper profile's dry run: every notebook executes at `paper` on the CPU under the CUDA code paths (bf16
 autocast, channels-last, fused optimisers), every configuration trains 2 small steps, and the predicted GPU time of
-all five notebooks together stays within one lease's 9 minutes. The committed budget must be the one this code
+all five notebooks together stays within what tools/gpu-paper.sh gives them inside one lease. The committed budget must be the one this code
 predicts: its FLOP and kernel counts (deterministic, unlike the timings) are compared."""
 
 import os
@@ -13,7 +13,7 @@ import pytest
 
 from paper_mtl import pipeline
 
-BUDGET_S = 9 * 60
+BUDGET_S = 450  # tools/gpu-paper.sh gives the notebooks 480 s from its start, of which setup takes about 20 s
 COMMITTED = pipeline.ROOT / "figures" / "paper" / "budget.csv"
 
 

@@ -54,7 +54,7 @@ def test_gpu_workers_without_a_gpu_fail_before_any_notebook(no_notebooks, monkey
     assert "0 GPU(s) are visible" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--jobs", "0"], ["--jobs", "two"], ["--time-limit", "-5"]])
+@pytest.mark.parametrize("argv", [["--jobs", "0"], ["--jobs", "two"], ["--time-limit", "-5"], ["--time-limit", "nan"]])
 def test_bad_jobs_or_time_limit_are_refused_by_the_parser(no_notebooks, argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["reproduce", "--profile", "smoke", *argv])
@@ -173,14 +173,51 @@ def test_cost_counts_the_flops_of_a_linear_layer_exactly(tmp_path, monkeypatch):
     assert record.model == "Linear" and record.ops >= 1
 
 
-def test_outside_a_dry_run_nothing_is_logged_and_cpu_training_is_unchanged(tmp_path, monkeypatch):
+def test_counting_costs_outside_a_dry_run_changes_no_number(tmp_path, monkeypatch):
+    """A real run may log its costs too: it trains every step, and the counting leaves every number as it was."""
     monkeypatch.delenv(cost.DRY_RUN_ENV, raising=False)
+    tasks, data = _toy()
+
+    def train():
+        torch.manual_seed(0)
+        result = fit(build_hard_sharing(tasks, encoder="small"), tasks, data, val=data, epochs=2, batch_size=4,
+                     device="cpu", progress=False)
+        return result.history.to_numpy()
+
+    monkeypatch.delenv(cost.COST_LOG_ENV, raising=False)
+    plain = train()
+    monkeypatch.setenv(cost.COST_LOG_ENV, str(tmp_path / "c.jsonl"))
+    counted = train()
+    assert (plain == counted).all() and plain.shape[0] == 2
+    fits = [r for r in cost.read_log(tmp_path / "c.jsonl") if r.kind == "fit"]
+    assert len(fits) == 1 and fits[0].batches == 8 and fits[0].flops > 0
+
+
+def test_a_dry_run_stops_a_gradient_layout_fused_cuda_optimisers_refuse(monkeypatch):
+    from paper_mtl.weighting.base import WeightedSum
+
+    class Contiguous(WeightedSum):
+        def backward(self, losses, ctx):
+            logs = super().backward(losses, ctx)
+            for p in ctx.model.parameters():
+                if p.grad is not None:
+                    p.grad = p.grad.contiguous()  # a channels-last weight's gradient loses its layout
+            return logs
+
+    monkeypatch.setenv(cost.DRY_RUN_ENV, "1")
     monkeypatch.delenv(cost.COST_LOG_ENV, raising=False)
     tasks, data = _toy()
-    result = fit(build_hard_sharing(tasks, encoder="small"), tasks, data, epochs=1, batch_size=4, device="cpu",
-                 progress=False)
-    assert list(result.history["step"]) == [4]
-    assert not list(tmp_path.iterdir())
+    with pytest.raises(RuntimeError, match="strategy Contiguous left gradients whose memory layout"):
+        fit(build_hard_sharing(tasks, encoder="small"), tasks, data, strategy=Contiguous(), batch_size=4,
+            device="cpu", progress=False)
+    fit(build_hard_sharing(tasks, encoder="small"), tasks, data, batch_size=4, device="cpu", progress=False)
+
+
+def test_the_dry_run_switch_never_writes_into_the_repository(no_notebooks, monkeypatch, capsys):
+    monkeypatch.setenv(cost.DRY_RUN_ENV, "1")
+    monkeypatch.delenv("PAPER_MTL_FIGURES", raising=False)
+    assert main(["run", "--notebooks", "03", "--profile", "paper", "--device", "cpu"]) == 1
+    assert "use `reproduce --dry-run`" in capsys.readouterr().err
 
 
 def test_a_dry_run_never_shares_cache_keys_with_a_real_run(monkeypatch):

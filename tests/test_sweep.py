@@ -160,3 +160,38 @@ def test_run_sweep_reads_executor_from_env_only_when_needed(tmp_path, monkeypatc
     assert run_sweep(square, [{"x": 1}], "s", cache=tmp_path, progress=False)[0]["y"] == 1  # all cached: not read
     with pytest.raises(ValueError, match="'nonsense' is not an executor"):
         run_sweep(square, [{"x": 2}], "s", cache=tmp_path, progress=False)
+
+
+def test_an_edit_to_the_library_makes_the_cache_miss(tmp_path):
+    """A copy of the package runs one sweep three times in fresh processes: the second is served from the cache,
+    the third, after a library file changed, trains again (a cache never serves results of other code)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import paper_mtl
+
+    shutil.copytree(Path(paper_mtl.__file__).parent, tmp_path / "pkg" / "paper_mtl",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "probe_fn.py").write_text(
+        "import os\n"
+        "def work(config):\n"
+        "    with open(os.environ['CALLS'], 'a') as f:\n"
+        "        f.write('x')\n"
+        "    return {'y': config['x'] * 2}\n")
+    script = ("from paper_mtl.sweep import run_sweep, InProcess\nimport probe_fn\n"
+              f"print(run_sweep(probe_fn.work, [{{'x': 3}}], 'probe', cache={str(tmp_path / 'cache')!r}, "
+              "progress=False, executor=InProcess()))")
+    calls = tmp_path / "calls"
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'pkg'}:{tmp_path}", "CALLS": str(calls)}
+
+    def run() -> int:
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert result.returncode == 0 and "[{'y': 6}]" in result.stdout, result.stderr
+        return len(calls.read_text())
+
+    assert run() == 1
+    assert run() == 1  # served from the cache
+    metrics = tmp_path / "pkg" / "paper_mtl" / "metrics.py"
+    metrics.write_text(metrics.read_text() + "\n# an edit\n")
+    assert run() == 2  # the library changed: computed again

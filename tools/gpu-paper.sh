@@ -22,7 +22,7 @@ START=$(date +%s)
 TOTAL_LIMIT=${TOTAL_LIMIT:-565}        # seconds this script may take in all (the command's limit is 600)
 NOTEBOOK_LIMIT=${NOTEBOOK_LIMIT:-480}  # seconds for the notebooks, counted from the script's start
 OUT=${OUT:-$PWD/gpu-out}
-DEVICE=${DEVICE:-cuda}                 # DEVICE=cpu with PAPER_MTL_DRY_RUN=1 rehearses the script on a CPU machine
+DEVICE=${DEVICE:-cuda}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/gpu-paper.log") 2>&1
 elapsed() { echo $(( $(date +%s) - START )); }
@@ -79,8 +79,8 @@ else
 fi
 
 [ "$mps" = on ] && { echo quit | timeout 10 nvidia-cuda-mps-control || true; }
-tar czf "$OUT/paper-figures.tar.gz" --ignore-failed-read figures/paper figures/claims.json figures/CLAIMS.md notebooks/paper
+tar czf "$OUT/paper-figures.tar.gz" --ignore-failed-read --exclude='.*' figures/paper figures/claims.json figures/CLAIMS.md notebooks/paper
 tar czf "$OUT/sweep-cache.tar.gz" --ignore-failed-read .cache/sweeps
-tar czf "$OUT/logs.tar.gz" --ignore-failed-read .cache/logs/paper
+tar czf "$OUT/logs.tar.gz" --ignore-failed-read --exclude='.*.lock' .cache/logs/paper
 echo "[gpu-paper] packed at $(elapsed) s:"
 ls -la "$OUT"

@@ -58,7 +58,7 @@ from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.data.store import load_split
 from paper_mtl.models.unet import build_unet
-from paper_mtl.profiles import check_choice, check_profile, resolve_device
+from paper_mtl.profiles import PAPER_LEASE, check_choice, check_profile, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import get_tasks
 from paper_mtl.training import fit
@@ -155,7 +155,7 @@ value of α would be suitable" for small datasets) and both events sit at about 
 cut as :data:`PAPER_CUTS`."""
 PAPER_CUTS = (
     "800 images per dataset at batch 16 for 8 epochs (about 360 steps a run; the paper trains until convergence), "
-    'to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)' ": 1,400 images at batch 8 would take 3.5 times the kernel launches"
+    f"{PAPER_LEASE}: 1,400 images at batch 8 would take 3.5 times the kernel launches"
 )
 """What the paper profile leaves out of the paper's experiments, and why (shown in the notebook)."""
 

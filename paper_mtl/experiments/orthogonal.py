@@ -60,7 +60,7 @@ from paper_mtl.gradients import cosine_column, cosine_statistics, rolling_std
 from paper_mtl.metrics import delta_m, harmonic_mean
 from paper_mtl.models.multidigit import multidigit_net
 from paper_mtl.models.segnet import SegNet
-from paper_mtl.profiles import check_choice, check_profile, resolve_device
+from paper_mtl.profiles import PAPER_LEASE, check_choice, check_profile, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task, get_task
 from paper_mtl.training import evaluate, fit
@@ -148,7 +148,7 @@ SETTINGS: dict[str, Settings] = {
 320/80, 25 epochs), cut as :data:`PAPER_CUTS`."""
 PAPER_CUTS = (
     "a quarter of MultiDigit's splits (4,000/1,000/2,000 of 16,000/4,000/5,000) for 4 epochs, and the scenes at "
-    "batch 8 instead of 2 for 4 epochs, " 'to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)' ": the full splits and batch 2 would take about 4 "
+    f"batch 8 instead of 2 for 4 epochs, {PAPER_LEASE}: the full splits and batch 2 would take about 4 "
     "times the kernel launches"
 )
 """What the paper profile leaves out of the paper's experiments, and why (shown in the notebook)."""

@@ -81,7 +81,7 @@ from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.data.store import data_root, load_split
 from paper_mtl.models import build_hard_sharing
-from paper_mtl.profiles import by_profile, check_choice, resolve_device
+from paper_mtl.profiles import PAPER_LEASE, by_profile, check_choice, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task, get_task
 from paper_mtl.theory import equicorrelated, monte_carlo_vulnerability, sample_task_gradients, vulnerability_factor
@@ -107,7 +107,7 @@ PAPER_TABLE1_MAINS = "sdekn"
 """The main tasks of Table 1 that the paper profile trains (each with all ten auxiliaries): what one GPU lease holds."""
 PAPER_CUTS = (
     f"Table 1 with the main tasks {', '.join(PAPER_TABLE1_MAINS)} only (50 of the 110 pairs, each with both λ) and 4 "
-    f"epochs (64 steps) a network, {'to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)'}: all 110 pairs for 8 epochs would take about 4.5 times "
+    f"epochs (64 steps) a network, {PAPER_LEASE}: all 110 pairs for 8 epochs would take about 4.5 times "
     "the kernel launches"
 )
 """What the paper profile leaves out of the paper's experiments, and why (shown in the notebook)."""

@@ -80,7 +80,7 @@ from paper_mtl.data.store import load_split
 from paper_mtl.metrics import Metric, PerImageRMSE, delta_m
 from paper_mtl.models.se_resnet import BACKBONES, TaskSwitch
 from paper_mtl.models.task_conditioned import MOBILENET, TaskConditionedNet, build_single_tasking
-from paper_mtl.profiles import check_choice, check_profile, resolve_device
+from paper_mtl.profiles import PAPER_LEASE, check_choice, check_profile, resolve_device
 from paper_mtl.reporting import NOT_TESTABLE, PARTLY, REPRODUCED, verdict
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task, get_task, loss_map, register
@@ -517,7 +517,7 @@ numbers); ``quick`` trains the same tables long enough for the effects to show, 
 backbones (R-26: 4 bottlenecks, R-50: 6); ``paper`` trains Tables 3(a)-(e) and 4(a) with the paper's block counts (8,
 16 and 33 bottlenecks), cut as :data:`PAPER_CUTS`."""
 PAPER_CUTS = (
-    "Tables 3(a)-(e) and 4(a) only, at 64x64 for 2 epochs (80 steps a network), " 'to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)'
+    f"Tables 3(a)-(e) and 4(a) only, at 64x64 for 2 epochs (80 steps a network), {PAPER_LEASE}"
     ": every table for 3 epochs would take about 3.5 times the kernel launches, so Tables 4(b), 5, 6 and 7 stay "
     "'not testable here' at paper too"
 )

@@ -38,8 +38,8 @@ from scipy.stats import pearsonr
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from paper_mtl.cost import full_length, metered
 from paper_mtl import published
+from paper_mtl.cost import full_length, metered
 from paper_mtl.data.multitask import MultiTaskData
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
@@ -58,7 +58,7 @@ from paper_mtl.grouping import (
     select_networks,
 )
 from paper_mtl.models import HardSharingNet, build_hard_sharing, make_decoder, make_encoder
-from paper_mtl.profiles import check_choice, check_profile, resolve_device
+from paper_mtl.profiles import PAPER_LEASE, check_choice, check_profile, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task, get_task
 from paper_mtl.training import evaluate, fit, seed_everything
@@ -146,7 +146,7 @@ SETTINGS: dict[str, Settings] = {
 """Per-profile sizes; ``paper`` is cut as :data:`PAPER_CUTS`."""
 PAPER_CUTS = (
     "3,072 training images for 6 epochs (144 steps a network; the paper trains on Taskonomy until early stopping), "
-    'to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)' ": 8,192 images for 12 epochs would take about 5 times the kernel launches"
+    f"{PAPER_LEASE}: 8,192 images for 12 epochs would take about 5 times the kernel launches"
 )
 """What the paper profile leaves out of the paper's experiments, and why (shown in the notebook)."""
 
