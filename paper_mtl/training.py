@@ -198,9 +198,14 @@ def evaluate(
 
 
 def _check_gradient_layout(model: nn.Module, strategy: Strategy) -> None:
-    """A dry run's stand-in for a check only CUDA makes: fused optimisers there refuse a gradient whose strides
-    differ from its parameter's (e.g. a contiguous gradient of a channels-last weight); the CPU accepts it."""
-    bad = [name for name, p in model.named_parameters() if p.grad is not None and p.grad.stride() != p.stride()]
+    """A dry run's stand-in for a check only CUDA makes: fused optimisers there refuse a gradient laid out unlike
+    its parameter (e.g. a contiguous gradient of a channels-last weight); the CPU accepts it. Strides of size-1
+    dimensions do not change the layout and are not compared."""
+
+    def layout(t: Tensor) -> list[int]:
+        return [stride for stride, size in zip(t.stride(), t.shape) if size > 1]
+
+    bad = [name for name, p in model.named_parameters() if p.grad is not None and layout(p.grad) != layout(p)]
     if bad:
         raise RuntimeError(f"strategy {type(strategy).__name__} left gradients whose memory layout differs from their "
                            f"parameters' (fused CUDA optimisers refuse them): {bad[:5]}")
