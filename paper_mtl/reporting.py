@@ -118,6 +118,22 @@ def read_provenance(directory: str | Path) -> dict[str, dict[str, Any]]:
     return records
 
 
+def show_inline(fig: Any, png: Path) -> None:
+    """In an IPython kernel, display the image file ``png`` as the cell's output and close ``fig``, so that an
+    inline backend does not show it a second time; outside a kernel, do nothing."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    display(Image(filename=str(png)))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
 class Report:
     """The outputs of one notebook run: ``Report("03_task_grouping", "03 task grouping", profile, device, seed)``.
 
@@ -155,8 +171,9 @@ class Report:
             entries.update({file: dict(prov) for file in files})
             _write_atomic(path, json.dumps(entries, indent=1, sort_keys=True))
 
-    def figure(self, fig: Any, name: str) -> Any:
-        """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` with their provenance; returns the figure for display."""
+    def figure(self, fig: Any, name: str) -> None:
+        """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` with their provenance and, in a notebook, show the
+        saved PNG inline (:func:`show_inline`), whatever the kernel's matplotlib backend."""
         self.directory.mkdir(parents=True, exist_ok=True)
         files = []
         for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
@@ -166,7 +183,8 @@ class Report:
             os.replace(tmp, path)
             files.append(path.name)
         self._record(files, self.provenance())
-        return fig
+        show_inline(fig, self.directory / f"{name}.png")
+
 
     def table(self, df: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
         """Save ``df`` as ``<name>.csv`` and ``<name>.md`` (with a provenance footer) with their provenance; returns
