@@ -8,8 +8,8 @@ With ``jobs > 1`` the notebooks run as separate processes at once (small models 
 one after another), each with ``cpu_count // jobs`` CPU threads and its log in ``.cache/logs/<profile>/``; a
 ``time_limit`` stops the notebooks still running when it expires (their finished sweep configurations stay cached,
 so the next call resumes). The wall time of each notebook goes to ``wall_times.csv`` in the profile's figures
-folder. A dry run (:mod:`paper_mtl.cost`) executes them on the CPU with truncated training into a scratch folder
-and writes the predicted GPU time of the profile to ``budget.csv`` / ``budget.md`` in that folder.
+folder (:mod:`paper_mtl.budget`). A dry run (:mod:`paper_mtl.cost`) executes them on the CPU with truncated
+training into a scratch folder and writes the predicted GPU time of the profile to ``budget.csv`` / ``budget.md``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 
-from paper_mtl import cost
+from paper_mtl import budget, cost
 from paper_mtl.profiles import check_profile, resolve_device
+from paper_mtl.reporting import device_name, figures_root
 from paper_mtl.sweep import check_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,14 +53,6 @@ def notebook_paths(numbers: Sequence[str] | None = None) -> list[Path]:
 def executed_dir(profile: str) -> Path:
     """Where executed notebooks of ``profile`` go: ``notebooks/`` for ``quick``, else ``notebooks/<profile>/``."""
     return NOTEBOOKS if check_profile(profile) == "quick" else NOTEBOOKS / profile
-
-
-def profile_figures(profile: str) -> Path:
-    """The figures folder of ``profile``'s run records (wall times, budget): ``paper/`` under the figures root for
-    the paper profile, the root itself otherwise."""
-    from paper_mtl.reporting import figures_root
-
-    return figures_root() / "paper" if check_profile(profile) == "paper" else figures_root()
 
 
 class NotebookFailed(RuntimeError):
@@ -200,12 +192,12 @@ def run(
         return _dry_run(paths, profile, seed, jobs)
     resolve_device(device)
     check_executor()
-    if cost.dry_run() and (into is None or profile_figures("quick") == REPO_FIGURES):
+    if cost.dry_run() and (into is None or figures_root() == REPO_FIGURES):
         raise ValueError(f"{cost.DRY_RUN_ENV} is set: a dry run's truncated results must not reach figures/ or "
                          "notebooks/; use `reproduce --dry-run`, which writes them to a scratch folder")
     destination = Path(into) if into else executed_dir(profile)
     if profile == "paper":
-        print_prediction()
+        budget.print_prediction()
     parameters: dict[str, object] = {"profile": profile, "device": device, "seed": seed}
     if jobs == 1 and time_limit is None:
         outcomes = []
@@ -218,7 +210,7 @@ def run(
         commands = {p.name: notebook_command(p, destination, parameters) for p in paths}
         outcomes = run_concurrently(commands, jobs, time_limit, LOGS / profile)
     if into is None:
-        _record_wall_times(outcomes, profile, device, min(jobs, len(paths)))
+        budget.record_wall_times(outcomes, profile, device_name(resolve_device(device)), min(jobs, len(paths)))
     _raise_unless_done(outcomes, profile)
     return outcomes
 
@@ -227,52 +219,6 @@ def _raise_unless_done(outcomes: Sequence[Outcome], profile: str) -> None:
     bad = [f"{o.notebook} ({o.status}{f', log {o.log}' if o.log else ''})" for o in outcomes if o.status != "done"]
     if bad:
         raise NotebookFailed(f"at profile {profile!r} these notebooks did not finish: {'; '.join(bad)}")
-
-
-def _record_wall_times(outcomes: Sequence[Outcome], profile: str, device: str, jobs: int) -> None:
-    """Write each notebook's wall time to ``wall_times.csv`` in the profile's figures folder, with ``jobs`` the
-    number of notebooks that ran at once (rows of notebooks not in this run are kept), and, when the profile has
-    a predicted budget, the comparison of the two (:func:`write_budget_check`)."""
-    from paper_mtl.reporting import device_name, git_commit
-
-    path = profile_figures(profile) / "wall_times.csv"
-    old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["notebook"])
-    new = pd.DataFrame([
-        {"notebook": o.notebook, "status": o.status, "wall_s": o.wall_s, "jobs": int(jobs),
-         "device": device_name(resolve_device(device)), "commit": git_commit()} for o in outcomes
-    ])
-    table = pd.concat([old[~old["notebook"].isin(new["notebook"])], new]).sort_values("notebook")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-    if (path.parent / "budget.csv").exists():
-        write_budget_check(profile)
-
-
-def budget_check(profile: str) -> pd.DataFrame:
-    """The profile's predicted seconds (``budget.csv``, from the dry run) beside the measured ones
-    (``wall_times.csv``, notebooks that finished), with their ratio, one row per notebook."""
-    folder = profile_figures(profile)
-    budget = pd.read_csv(folder / "budget.csv")
-    walls = pd.read_csv(folder / "wall_times.csv")
-    walls = walls[walls["status"] == "done"].astype({"jobs": int})
-    walls["notebook"] = walls["notebook"].str.removesuffix(".ipynb")
-    table = budget[["notebook", "predicted_s"]].merge(walls, on="notebook")
-    table["measured / predicted"] = table["wall_s"] / table["predicted_s"]
-    return table.rename(columns={"wall_s": "measured_s"})
-
-
-def write_budget_check(profile: str) -> Path:
-    """Save :func:`budget_check` as ``budget_check.csv`` and ``.md`` in the profile's figures folder."""
-    table = budget_check(profile)
-    folder = profile_figures(profile)
-    table.to_csv(folder / "budget_check.csv", index=False)
-    (folder / "budget_check.md").write_text(
-        table.to_markdown(index=False, floatfmt=".3g")
-        + "\n\nMeasured wall time of each notebook (``wall_times.csv``; `jobs` notebooks ran at once) against the "
-          "dry run's prediction (``budget.csv``).\n")
-    return folder / "budget_check.csv"
 
 
 def _dry_run(paths: Sequence[Path], profile: str, seed: int, jobs: int) -> list[Outcome]:
@@ -291,53 +237,11 @@ def _dry_run(paths: Sequence[Path], profile: str, seed: int, jobs: int) -> list[
     _raise_unless_done(outcomes, f"{profile} (dry run; its notebooks, logs and cost records are in {scratch})")
     costs = {p.stem: cost.read_log(env_for[p.name][cost.COST_LOG_ENV]) for p in paths}
     walls = {o.notebook.removesuffix(".ipynb"): o.wall_s for o in outcomes}
-    table = budget_table(costs, walls)
-    write_budget(table, profile)
+    table = budget.budget_table(costs, walls)
+    budget.write_budget(table, profile)
     print(table.to_string(index=False), flush=True)
     shutil.rmtree(scratch, ignore_errors=True)
     return outcomes
-
-
-def budget_table(costs: dict[str, list[cost.Cost]], dry_walls: dict[str, float], model: cost.GpuModel | None = None) -> pd.DataFrame:
-    """One row per notebook (and ``all together``): FLOPs, kernel launches and predicted seconds on one GPU."""
-    model = model or cost.GpuModel()
-    rows, together = cost.predict(costs, dry_walls, model)
-    table = pd.DataFrame(rows)
-    table["dry_run_s"] = [dry_walls[n] for n in table["notebook"]]
-    total = {"notebook": "all together", "flops": table["flops"].sum(), "ops": table["ops"].sum(),
-             "gpu_busy_s": table["gpu_busy_s"].sum(), "total_s": together, "dry_run_s": sum(dry_walls.values())}
-    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
-    table.insert(1, "TFLOP", table.pop("flops") / 1e12)
-    table.insert(2, "kernels (M)", table.pop("ops") / 1e6)
-    return table.rename(columns={"total_s": "predicted_s"})
-
-
-def write_budget(table: pd.DataFrame, profile: str, model: cost.GpuModel | None = None) -> Path:
-    """Save ``table`` as ``budget.csv`` and ``budget.md`` (with the model's constants) in the profile's folder."""
-    from paper_mtl.reporting import git_commit
-
-    model = model or cost.GpuModel()
-    folder = profile_figures(profile)
-    folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "budget.csv", index=False)
-    note = (f"\n\nPredicted from a dry run at commit {git_commit()} (`python -m paper_mtl reproduce --profile {profile} "
-            f"--dry-run`) by `paper_mtl.cost.GpuModel`: {model.flops_per_s / 1e12:g} TFLOP/s achieved, "
-            f"{model.op_s * 1e6:g} µs to issue a kernel, at least {model.gpu_op_s * 1e6:g} µs of GPU time per kernel; "
-            "host work measured on the dry run's CPU. Notebooks run together take the longest one's time, but at "
-            "least the GPU's summed busy time.\n")
-    (folder / "budget.md").write_text(table.to_markdown(index=False, floatfmt=".3g") + note)
-    return folder / "budget.csv"
-
-
-def print_prediction() -> None:
-    """Print the stored prediction of the paper profile (from its last dry run), or how to make one."""
-    path = profile_figures("paper") / "budget.csv"
-    if not path.exists():
-        print("[paper_mtl] no predicted GPU time yet: python -m paper_mtl reproduce --profile paper --dry-run", flush=True)
-        return
-    table = pd.read_csv(path)
-    print(f"[paper_mtl] predicted GPU time ({path}):", flush=True)
-    print(table[["notebook", "TFLOP", "kernels (M)", "predicted_s"]].to_string(index=False), flush=True)
 
 
 def golden(numbers: Sequence[str] | None = None) -> list[Path]:

@@ -92,7 +92,8 @@ def _lock(path: Path) -> FileLock:
     return FileLock(path.with_name(f".{path.stem}.lock"), timeout=LOCK_TIMEOUT_S)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it, so no reader sees it half-written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
@@ -169,7 +170,7 @@ class Report:
         with _lock(path):
             entries = read_provenance(self.directory)
             entries.update({file: dict(prov) for file in files})
-            _write_atomic(path, json.dumps(entries, indent=1, sort_keys=True))
+            write_atomic(path, json.dumps(entries, indent=1, sort_keys=True))
 
     def figure(self, fig: Any, name: str) -> None:
         """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` with their provenance and, in a notebook, show the
@@ -191,9 +192,9 @@ class Report:
         it for display."""
         self.directory.mkdir(parents=True, exist_ok=True)
         prov = self.provenance()
-        _write_atomic(self.directory / f"{name}.csv", df.to_csv(index=index))
+        write_atomic(self.directory / f"{name}.csv", df.to_csv(index=index))
         footer = f"\n\n_profile {prov['profile']}, device {prov['device']}, seed {prov['seed']}, commit {prov['commit']}_\n"
-        _write_atomic(self.directory / f"{name}.md", _markdown(df, index) + footer)
+        write_atomic(self.directory / f"{name}.md", _markdown(df, index) + footer)
         self._record([f"{name}.csv", f"{name}.md"], prov)
         return df
 
@@ -282,5 +283,5 @@ def update_claims(root: str | Path, row: Mapping[str, str]) -> None:
         rows = [r for r in read_claims(root) if _row_order(r) != _row_order(row)]
         rows.append({column: row[column] for column in COLUMNS})
         rows.sort(key=_row_order)
-        _write_atomic(path, json.dumps(rows, indent=1))
-        _write_atomic(root / "CLAIMS.md", render_claims(rows))
+        write_atomic(path, json.dumps(rows, indent=1))
+        write_atomic(root / "CLAIMS.md", render_claims(rows))

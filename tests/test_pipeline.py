@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from paper_mtl import cost, pipeline
+from paper_mtl import budget, cost, pipeline
 from paper_mtl.__main__ import main
 from paper_mtl.data import MultiTaskData
 from paper_mtl.models import build_hard_sharing
@@ -95,9 +95,9 @@ def test_unfinished_notebooks_are_named_in_the_error():
 
 def test_wall_times_keep_rows_of_notebooks_not_rerun(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_FIGURES", str(tmp_path))
-    pipeline._record_wall_times([pipeline.Outcome("01_a.ipynb", "done", 10.0),
+    budget.record_wall_times([pipeline.Outcome("01_a.ipynb", "done", 10.0),
                                  pipeline.Outcome("02_b.ipynb", "stopped", 20.0)], "paper", "cpu", 2)
-    pipeline._record_wall_times([pipeline.Outcome("02_b.ipynb", "done", 15.0)], "paper", "cpu", 1)
+    budget.record_wall_times([pipeline.Outcome("02_b.ipynb", "done", 15.0)], "paper", "cpu", 1)
     table = pd.read_csv(tmp_path / "paper" / "wall_times.csv").set_index("notebook")
     assert table.loc["01_a.ipynb", "wall_s"] == 10.0 and table.loc["02_b.ipynb", "status"] == "done"
     assert table.loc["02_b.ipynb", "jobs"] == 1 and len(table) == 2
@@ -106,8 +106,8 @@ def test_wall_times_keep_rows_of_notebooks_not_rerun(tmp_path, monkeypatch):
 def test_measured_wall_times_are_set_beside_the_prediction(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_FIGURES", str(tmp_path))
     costs = {"01_a": [cost.Cost("fit", "Net", 10, 1e12, 100, 1.0)], "02_b": [cost.Cost("fit", "Net", 1, 1e9, 10, 1.0)]}
-    pipeline.write_budget(pipeline.budget_table(costs, {"01_a": 5.0, "02_b": 2.0}), "paper")
-    pipeline._record_wall_times([pipeline.Outcome("01_a.ipynb", "done", 14.0)], "paper", "cpu", 1)
+    budget.write_budget(budget.budget_table(costs, {"01_a": 5.0, "02_b": 2.0}), "paper")
+    budget.record_wall_times([pipeline.Outcome("01_a.ipynb", "done", 14.0)], "paper", "cpu", 1)
     check = pd.read_csv(tmp_path / "paper" / "budget_check.csv")
     assert list(check["notebook"]) == ["01_a"]  # only notebooks that have run
     predicted = pd.read_csv(tmp_path / "paper" / "budget.csv").set_index("notebook").loc["01_a", "predicted_s"]
@@ -244,10 +244,10 @@ def test_gpu_model_adds_issue_compute_and_host_time_and_bounds_concurrency_by_gp
 def test_budget_table_has_a_row_per_notebook_and_one_for_all_together(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_FIGURES", str(tmp_path))
     costs = {"01_a": [cost.Cost("fit", "Net", 10, 1e12, 100, 1.0)], "02_b": [cost.Cost("fit", "Net", 1, 1e9, 10, 1.0)]}
-    table = pipeline.budget_table(costs, {"01_a": 5.0, "02_b": 2.0})
+    table = budget.budget_table(costs, {"01_a": 5.0, "02_b": 2.0})
     assert list(table["notebook"]) == ["01_a", "02_b", "all together"]
     assert table.loc[0, "TFLOP"] == pytest.approx(10.0)
-    path = pipeline.write_budget(table, "paper")
+    path = budget.write_budget(table, "paper")
     assert path == tmp_path / "paper" / "budget.csv" and "TFLOP/s achieved" in (tmp_path / "paper" / "budget.md").read_text()
     assert json.loads(pd.read_csv(path).to_json())["notebook"]["2"] == "all together"
 
