@@ -78,6 +78,7 @@ def record_wall_times(outcomes: Sequence[Any], profile: str, device: str, jobs: 
          "commit": git_commit()} for o in outcomes
     ])
     table = pd.concat([old[~old["notebook"].isin(new["notebook"])], new]).sort_values("notebook")
+    table = table.astype({"jobs": int})  # a concat with an older file would make it a float column
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, table.to_csv(index=False))
     if (path.parent / "budget.csv").exists():
