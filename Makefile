@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test unit lab golden bench clean-cache
+.PHONY: reproduce test unit lab golden bench clean-cache report browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and f"paper_mtl needs Python >= 3.11, $(PYTHON) is {sys.version.split()[0]}: run make PYTHON=python3.11 ...")'
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 reproduce: $(STAMP)  ## regenerate every table and figure at PROFILE (smoke | quick | paper)
 	$(PY) -m paper_mtl reproduce --profile $(PROFILE) --device $(DEVICE) --jobs $(JOBS)
 
-test: $(STAMP)  ## unit tests and the nbval regression suite (notebooks re-executed at smoke)
+test: $(STAMP) browser  ## unit tests, the browser tests and the nbval regression suite (notebooks re-executed at smoke)
 	$(PY) -m pytest tests --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
 
 unit: $(STAMP)  ## unit tests only
@@ -27,6 +27,15 @@ unit: $(STAMP)  ## unit tests only
 
 golden: $(STAMP)  ## re-store the smoke executions nbval compares against (after an intended change)
 	$(PY) -m paper_mtl golden
+
+report: $(STAMP)  ## the executed notebooks and the ledger as a static site in site/ (open site/index.html)
+	$(PY) -m paper_mtl report --into site
+
+browser:  ## Debian's chromium + chromium-driver for the browser tests, where apt-get is allowed (else they skip)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "[make browser] chromium could not be installed (needs root and apt-get): the browser tests will skip"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

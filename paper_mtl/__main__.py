@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--into", metavar="DIR", help="write the executed notebooks into DIR")
     gold = sub.add_parser("golden", help="store smoke executions under tests/notebooks/ for nbval")
     gold.add_argument("--notebooks", nargs="*", metavar="NN")
+    sub.add_parser("ledger", help="re-render figures/CLAIMS.md and README's ledger summary from figures/claims.json")
+    rep_site = sub.add_parser("report", help="render the executed notebooks and the ledger as a static site")
+    rep_site.add_argument("--into", default="site", metavar="DIR", help="the site's folder (default site/)")
     args = parser.parse_args(argv)
     # A runner stopping this process at its time limit sends SIGTERM: exit through the normal unwinding, so
     # papermill shuts the notebook's kernel down and no half-written notebook is left.
@@ -51,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "golden":
             pipeline.golden(args.notebooks)
+        elif args.command == "ledger":
+            pipeline.refresh_ledger()
+        elif args.command == "report":
+            from paper_mtl.site import build_site
+
+            print(f"[paper_mtl] report written: {build_site(args.into)}")
         else:
             pipeline.run(
                 args.notebooks if args.command == "run" else None, args.profile, args.device, args.seed,

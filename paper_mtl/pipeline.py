@@ -28,7 +28,7 @@ from pathlib import Path
 
 from paper_mtl import budget, cost
 from paper_mtl.profiles import check_profile, resolve_device
-from paper_mtl.reporting import device_name, figures_root
+from paper_mtl.reporting import device_name, figures_root, rerender, update_readme
 from paper_mtl.sweep import check_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,8 +211,16 @@ def run(
         outcomes = run_concurrently(commands, jobs, time_limit, LOGS / profile)
     if into is None:
         budget.record_wall_times(outcomes, profile, device_name(resolve_device(device)), min(jobs, len(paths)))
+        if figures_root() == REPO_FIGURES:
+            refresh_ledger()
     _raise_unless_done(outcomes, profile)
     return outcomes
+
+
+def refresh_ledger() -> None:
+    """Re-render ``figures/CLAIMS.md`` and README's ledger summary from ``figures/claims.json``."""
+    rerender(REPO_FIGURES)
+    update_readme(ROOT / "README.md", REPO_FIGURES)
 
 
 def _raise_unless_done(outcomes: Sequence[Outcome], profile: str) -> None:

@@ -17,6 +17,16 @@ PAPER_LEASE = "to fit one 9-minute GPU lease shared by the five notebooks (figur
 T = TypeVar("T")
 
 
+DECISIVE_SEEDS = {"smoke": 2, "quick": 3, "paper": 3}
+"""Seeds per model of a decisive comparison between trained models (paired by seed; :mod:`paper_mtl.claims`). The
+other runs train one seed. ``paper`` trains 3, not 5, to stay within one GPU lease (figures/paper/budget.md)."""
+
+
+def decisive_seeds(profile: str) -> int:
+    """How many seeds each model of a decisive comparison trains at ``profile`` (:data:`DECISIVE_SEEDS`)."""
+    return DECISIVE_SEEDS[check_profile(profile)]
+
+
 def check_choice(name: str, value: object, choices: Iterable[object]) -> None:
     """Raise ``ValueError`` naming ``name``, the bad ``value`` and the valid ``choices`` unless value is one."""
     choices = list(choices)

@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from paper_mtl.reporting import PARTLY, REPRODUCED, Report, read_claims, read_provenance
+from paper_mtl.claims import Check, Claim
+from paper_mtl.reporting import Report, read_claims, read_provenance
 
 WORKERS, ROWS, TABLES = 4, 25, 5
 
@@ -20,7 +21,8 @@ def _worker(root, index, barrier):
     tables = Report("07_demo", paper, "quick", root=root)  # every worker records in the same provenance.json
     barrier.wait(timeout=120)
     for j in range(ROWS):
-        claims.claim(f"claim {j:02d}", "published", f"{profile} {j}", (REPRODUCED, PARTLY)[j % 2])
+        checks = [Check.truth("a", True, group="a"), Check.truth("b", j % 2 == 0, group="b")]  # reproduced, partly
+        claims.claim(Claim(f"claim {j:02d}", "it holds", "published", f"{profile} {j}", checks))
         if j < TABLES:
             tables.table(pd.DataFrame({"j": [j]}), f"w{index}_t{j}")
 
@@ -38,10 +40,10 @@ def test_concurrent_writers_lose_no_row(tmp_path):
     rows = read_claims(tmp_path)
     keys = [(r["paper"], r["claim"], r["profile"]) for r in rows]
     expected = {
-        (f"0{i % 2} worker", f"claim {j:02d}", ("quick", "paper")[i // 2]) for i in range(WORKERS) for j in range(ROWS)
+        (f"0{i % 2} worker", f"claim {j:02d}: “it holds”", ("quick", "paper")[i // 2]) for i in range(WORKERS) for j in range(ROWS)
     }
     assert len(keys) == len(set(keys)) == WORKERS * ROWS and set(keys) == expected
-    assert all(r["our evidence"] == f"{r['profile']} {int(r['claim'][-2:])}" for r in rows)
+    assert all(r["our evidence"].startswith(f"{r['profile']} {int(r['claim'][6:8])};") for r in rows)
 
     text = (tmp_path / "CLAIMS.md").read_text()
     lines = [line for line in text.splitlines() if line.startswith("|")]
@@ -51,8 +53,9 @@ def test_concurrent_writers_lose_no_row(tmp_path):
                       "our evidence (paper)", "verdict (paper)"]
     assert all(len(line) == len(header) for line in table) and len(table) == WORKERS * ROWS // 2
     assert sorted((line[0], line[1]) for line in table) == sorted({(p, c) for p, c, _ in expected})
-    assert all(line[3] == f"quick {int(line[1][-2:])}" and line[5] == f"paper {int(line[1][-2:])}" for line in table)
-    assert re.search(r"Summary at quick: 26 reproduced, 24 partly, 0 not reproduced, 0 not testable here; "
+    assert all(line[3].startswith(f"quick {int(line[1][6:8])};") and line[5].startswith(f"paper {int(line[1][6:8])};")
+               for line in table)
+    assert re.search(r"Summary at quick: 26 reproduced, 24 partly, 0 not reproduced, 0 inconclusive, 0 not testable here; "
                      r"at paper: 26 reproduced, 24 partly", text)
 
     folder = tmp_path / "07_demo"

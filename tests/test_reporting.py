@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import matplotlib
 
@@ -8,9 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from paper_mtl.claims import (  # noqa: E402
+    INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, RULE, Check, Claim,
+)
 from paper_mtl.reporting import (  # noqa: E402
-    MISSING, NOT_REPRODUCED, PARTLY, REPRODUCED, Report, figures_dir, ledger_summary, read_claims, read_provenance,
-    render_claims, update_claims, verdict,
+    MISSING, README_END, README_START, Report, figures_dir, ledger_summary, read_claims, read_provenance,
+    readme_summary, render_claims, update_claims, update_readme,
 )
 
 
@@ -23,12 +27,21 @@ def markdown_table(text):
     return [dict(zip(header, row)) for row in rows]
 
 
-def test_verdict_is_computed_from_checks():
-    assert verdict([True, True]) == REPRODUCED
-    assert verdict({"a": True, "b": False}) == PARTLY
-    assert verdict([False]) == NOT_REPRODUCED
-    with pytest.raises(ValueError):
-        verdict([])
+def claim(label, ours, holds, published="published"):
+    """A claim whose decisive checks hold or fail as ``holds`` says (one group per check)."""
+    checks = [Check.truth(f"c{i}", h, group=f"g{i}") for i, h in enumerate(holds)]
+    return Claim(label, label, published, ours, checks)
+
+
+def test_report_claim_takes_a_claim_object(tmp_path):
+    report = Report("07_demo", "07 demo", "quick", root=tmp_path)
+    shown = report.claim(claim("x helps", "3/4", [True, False]))
+    assert shown.verdict == PARTLY and "<table" in shown._repr_html_()
+    (row,) = read_claims(tmp_path)
+    assert row["claim"] == "x helps: “x helps”" and row["verdict"] == PARTLY
+    assert row["our evidence"] == "3/4; decisive: 1/2 groups hold; fails: g1"
+    with pytest.raises(TypeError, match="takes a paper_mtl.claims.Claim"):
+        report.claim("x helps")
 
 
 def test_figure_table_and_provenance(tmp_path):
@@ -90,7 +103,7 @@ def test_paper_profile_writes_apart_and_shares_the_ledger(tmp_path):
     for profile in ("quick", "paper"):
         report = Report("03_demo", "03 demo", profile, root=tmp_path)
         report.table(pd.DataFrame({"profile": [profile]}), "t")
-        report.claim("c", "p", f"ours at {profile}", REPRODUCED)
+        report.claim(claim("c", f"ours at {profile}", [True]))
     assert pd.read_csv(tmp_path / "03_demo" / "t.csv")["profile"].tolist() == ["quick"]
     assert pd.read_csv(tmp_path / "paper" / "03_demo" / "t.csv")["profile"].tolist() == ["paper"]
     assert read_provenance(tmp_path / "paper" / "03_demo")["t.csv"]["profile"] == "paper"
@@ -102,34 +115,35 @@ def test_claims_ledger_keeps_each_profile(tmp_path):
     quick = Report("07_demo", "07 demo", "quick", root=tmp_path)
     paper = Report("07_demo", "07 demo", "paper", root=tmp_path)
     other = Report("02_other", "02 other", "quick", root=tmp_path)
-    paper.claim("x helps", "90/110", "88/110", verdict([True]))
-    quick.claim("x helps", "90/110", "3/4", verdict([True]))
-    other.claim("y is fast", "1.7x", "1.2x", verdict([False]))
-    quick.claim("x helps", "90/110", "1/4", verdict([True, False]))  # replaces the quick row only
+    paper.claim(claim("x helps", "88/110", [True], "90/110"))
+    quick.claim(claim("x helps", "3/4", [True], "90/110"))
+    other.claim(claim("y is fast", "1.2x", [False], "1.7x"))
+    quick.claim(claim("x helps", "1/4", [True, False], "90/110"))  # replaces the quick row only
     rows = read_claims(tmp_path)
-    assert [(r["paper"], r["profile"], r["our evidence"], r["verdict"]) for r in rows] == [
+    assert [(r["paper"], r["profile"], r["our evidence"].split(";")[0], r["verdict"]) for r in rows] == [
         ("02 other", "quick", "1.2x", NOT_REPRODUCED),
         ("07 demo", "quick", "1/4", PARTLY),
         ("07 demo", "paper", "88/110", REPRODUCED),
     ]
     assert all(list(r) == ["paper", "claim", "published evidence", "our evidence", "profile", "verdict"] for r in rows)
     assert ledger_summary(tmp_path) == {
-        "quick": {REPRODUCED: 0, PARTLY: 1, NOT_REPRODUCED: 1, "not testable here": 0},
-        "paper": {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0, "not testable here": 0},
+        "quick": {REPRODUCED: 0, PARTLY: 1, NOT_REPRODUCED: 1, INCONCLUSIVE: 0, NOT_TESTABLE: 0},
+        "paper": {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0, INCONCLUSIVE: 0, NOT_TESTABLE: 0},
     }
     text = (tmp_path / "CLAIMS.md").read_text()
-    assert "do not edit by hand" in text
-    assert ("Summary at quick: 0 reproduced, 1 partly, 1 not reproduced, 0 not testable here; "
-            "at paper: 1 reproduced, 0 partly, 0 not reproduced, 0 not testable here.") in text
+    assert "do not edit by hand" in text and RULE in text
+    assert ("Summary at quick: 0 reproduced, 1 partly, 1 not reproduced, 0 inconclusive, 0 not testable here; "
+            "at paper: 1 reproduced, 0 partly, 0 not reproduced, 0 inconclusive, 0 not testable here.") in text
     table = markdown_table(text)
     assert list(table[0]) == ["paper", "claim", "published evidence", "our evidence (quick)", "verdict (quick)",
                               "our evidence (paper)", "verdict (paper)"]
-    assert [(r["paper"], r["claim"]) for r in table] == [("02 other", "y is fast"), ("07 demo", "x helps")]
-    assert table[1]["our evidence (quick)"] == "1/4" and table[1]["verdict (quick)"] == PARTLY
-    assert table[1]["our evidence (paper)"] == "88/110" and table[1]["verdict (paper)"] == REPRODUCED
+    assert [(r["paper"], r["claim"]) for r in table] == [("02 other", "y is fast: “y is fast”"),
+                                                         ("07 demo", "x helps: “x helps”")]
+    assert table[1]["our evidence (quick)"].startswith("1/4;") and table[1]["verdict (quick)"] == PARTLY
+    assert table[1]["our evidence (paper)"].startswith("88/110;") and table[1]["verdict (paper)"] == REPRODUCED
     assert table[0]["our evidence (paper)"] == table[0]["verdict (paper)"] == MISSING
     with pytest.raises(ValueError, match="unknown verdict 'yes'"):
-        quick.claim("z", "", "", "yes")
+        update_claims(tmp_path, {**rows[0], "verdict": "yes"})
     with pytest.raises(ValueError, match="unknown profile 'full'"):
         update_claims(tmp_path, {**rows[0], "profile": "full"})
     assert read_claims(tmp_path) == rows
@@ -145,6 +159,32 @@ def test_render_claims_columns_follow_the_profiles_present():
     assert line["claim"] == "max |z| < 3" and line["published evidence"] == "newer" and line["verdict (paper)"] == PARTLY
     assert "Summary at smoke: 1 reproduced" in text and "quick" not in text
     assert "Summary: no claims yet." in render_claims([])
+
+
+def test_readme_summary_is_generated_from_the_ledger(tmp_path):
+    quick = Report("07_demo", "07 demo", "quick", root=tmp_path)
+    quick.claim(claim("x helps", "1/4", [True, False]))
+    quick.claim(claim("y helps", "0/4", [False]))
+    block = readme_summary(read_claims(tmp_path))
+    assert "**At `quick`** (2 claims): 0 reproduced, 1 partly, 1 not reproduced, 0 inconclusive" in block
+    (line,) = markdown_table(block)
+    assert line["paper"] == "07 demo" and line[PARTLY] == "1" and line[NOT_REPRODUCED] == "1"
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n\n{README_START}\nstale counts\n{README_END}\n\nmore\n")
+    update_readme(readme, tmp_path)
+    text = readme.read_text()
+    assert "stale counts" not in text and block in text and text.startswith("# title") and text.endswith("more\n")
+    readme.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="no ledger summary block"):
+        update_readme(readme, tmp_path)
+
+
+def test_committed_readme_summary_matches_the_committed_ledger():
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    assert text[start:end].strip() == readme_summary(read_claims(root / "figures")).strip(), (
+        "README's ledger summary is stale: run `python -m paper_mtl ledger`")
 
 
 def test_bad_profile_and_names(tmp_path):

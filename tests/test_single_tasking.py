@@ -5,7 +5,8 @@ import torch
 
 from paper_mtl.data.store import save_split
 from paper_mtl.experiments import single_tasking as st
-from paper_mtl.reporting import NOT_TESTABLE
+from paper_mtl.experiments import single_tasking_claims as stc
+from paper_mtl.claims import NOT_TESTABLE
 
 
 def edge_f(pred_map, truth, tolerance):
@@ -75,34 +76,15 @@ def test_row_configs_and_tables():
         st.row_configs(settings, "pascal", "R-26", "deeplab", "best", 0, "cpu")
     table = st.run_table("7", "smoke")  # not trained at smoke: the paper's rows only
     assert set(table["source"]) == {"paper"} and list(table["variant"]) == ["single", "multi", "se_dec", "se"]
-    claim = st.compare_variants({"7": table}, [("se", "multi")], "smoke")
-    assert claim.verdict == NOT_TESTABLE and "not trained" in claim.ours and "+0.97" in claim.published
+    claim = stc.table7_claim(table, "smoke")
+    assert claim.verdict == NOT_TESTABLE and "not trained" in claim.reason and "+0.97" in claim.published
 
 
-def test_claims_from_tables():
-    table = pd.DataFrame({
-        "backbone": ["R-26"] * 6, "variant": ["single", "multi", "se_adv"] * 2, "source": ["paper"] * 3 + ["ours"] * 3,
-        "T": [1, 5, 5] * 2, "edge": [70.0, 60.0, 71.0, 70.0, 65.0, 64.0], "delta_m": [np.nan, 6.0, 0.1, 0.0, 3.0, 4.0],
-        "params": [np.nan] * 3 + [10, 5, 6], "multiply_adds": [np.nan] * 3 + [10, 5, 20],
-    })
-    claim = st.compare_variants({"x": table}, [("se_adv", "multi")], "quick")
-    assert claim.checks == {"x R-26: Δm se_adv < Δm multi": False} and claim.verdict == "not reproduced"
-    assert st.multitask_drop({"x": table}, "quick").verdict == "reproduced"
-    untrained = table[table["source"] == "paper"]
-    drop = st.multitask_drop({"x": table, "7": untrained}, "quick")
-    assert drop.untrained == ("7",) and drop.verdict == "partly" and "Table(s) 7 not trained" in drop.ours
-    assert st.compare_variants({"x": table, "7": untrained}, [("se_adv", "multi")], "quick").verdict == "not reproduced"
+def test_row_delta():
+    table = pd.DataFrame({"backbone": ["R-26"] * 2, "variant": ["single", "multi"], "source": ["paper"] * 2,
+                          "edge": [70.0, 60.0], "delta_m": [np.nan, 6.0]})
     assert st.row_delta(table, "paper", "R-26", "multi", "single") == pytest.approx(100 * 10 / 70)
-    trend = st.depth_trend(pd.DataFrame({"depth": [0, 1, 2], "s": [0.1, 0.5, 0.4]}), "s", True, "")
-    assert trend.verdict == "reproduced"
-    costs = pd.DataFrame({"backbone": ["R-26"] * 4 + ["R-50"] * 3,
-                          "variant": ["single", "multi", "se_dec", "se", "single", "multi", "se_adv"],
-                          "params": [50, 10, 11, 12, 90, 20, 30], "multiply_adds": [50, 10, 30, 50, 90, 20, 100]})
-    checks = st.resource_tradeoff(costs).checks
-    assert checks == {"R-26: multiply-adds multi < se_dec < se": True, "R-26: per-task SE adds < 25% parameters": True,
-                      "R-26: single-task networks have more parameters than SE": True,
-                      "R-50: multiply-adds multi < se_adv": True, "R-50: per-task SE adds < 25% parameters": False,
-                      "R-50: single-task networks have more parameters than SE": True}
+    assert st.row_delta(table, "paper", "R-26", "multi") == 6.0 and np.isnan(st.row_delta(table, "ours", "R-26", "multi"))
 
 
 def test_train_row_at_smoke_scale():

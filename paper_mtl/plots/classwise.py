@@ -47,9 +47,11 @@ def loss_tradeoff(losses: pd.DataFrame) -> Figure:
 
 def weights_over_training(history: pd.DataFrame) -> Figure:
     """Figure 1 analogue: every class-wise weight against training step, one panel per dataset and main task
-    (``Ours (main T_d)``: the semantic classes; ``Ours (main T_s)``: the depth bins); the weights stay at 1 until
-    the warm-up ends."""
+    (``Ours (main T_d)``: the semantic classes; ``Ours (main T_s)``: the depth bins), of the first seed where
+    ``history`` has several; the weights stay at 1 until the warm-up ends."""
     methods = ["Ours (main T_d)", "Ours (main T_s)"]
+    if "seed" in history:
+        history = history[history["seed"] == history["seed"].min()]
     fig = Figure(figsize=(4.2 * len(DATASETS), 6.4), layout="constrained")
     axes = fig.subplots(2, len(DATASETS), squeeze=False, sharey=True)
     for row, method in enumerate(methods):

@@ -31,10 +31,20 @@ Reading choices (the paper leaves them open; each is one line in the notebook):
   keeps being tracked. A class absent from a unit skips that unit: its Adam moments and step count are kept.
 - One ε serves Eq. 9 and Eq. 10, as the paper writes one symbol.
 
-Note on the sign: Eq. 10 is positive when the main and auxiliary per-class losses move in the same direction
-and negative when they move apart, so the rule lowers a class's weight while both losses fall together and
-raises it when the auxiliary loss falls while the main loss rises. We implement it as printed; the notebook
-shows which classes actually go to zero.
+Two readings of the sign (``update=``):
+
+- ``"literal"`` (the default): Eq. 9–10 as printed. Eq. 10 is positive when the main and auxiliary per-class
+  losses move in the same direction and negative when they move apart, so the rule *lowers* a class's weight while
+  both losses fall together and *raises* it when the auxiliary loss falls while the main loss rises — the opposite
+  of Sec. 4's stated intent ("weights of harmful classes converge to near zero").
+- ``"intent"``: the sign-corrected reading. Eq. 10 writes ∂L_main^c/∂w^c by the chain rule as
+  (∂L_main^c/∂L_aux^c) · (∂L_aux^c/∂w^c) and approximates the first factor by the ratio of relative changes. The
+  second factor is the effect of the weight on the auxiliary loss the network *reaches*: a larger w^c trains the
+  network harder on class c, so its auxiliary loss falls, and the factor is negative, whereas Eq. 10 uses the
+  positive ∂L/∂w^c = (1/N) Σ D_aux of Eq. 4 at fixed network. With the negative factor the step of Eq. 9 becomes
+  w^c ← ReLU(w^c + α m̂_t/(√v̂_t + ε)): a class whose auxiliary progress comes with main progress gains weight, a
+  class whose auxiliary progress comes with main regression loses it, towards zero. To first order this is the
+  one-step look-ahead −η⟨∇L_main, ∇L_aux^c⟩ of the main loss after a gradient step on class c.
 """
 
 from __future__ import annotations
@@ -46,10 +56,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from paper_mtl.profiles import check_choice
 from paper_mtl.tasks import Task
 from paper_mtl.weighting.base import StepContext, Strategy
 
-__all__ = ["ClasswiseWeighting", "classwise_gradient", "quantile_bin_edges"]
+__all__ = ["UPDATES", "ClasswiseWeighting", "classwise_gradient", "quantile_bin_edges"]
+UPDATES = ("literal", "intent")
+"""The two readings of Eq. 9–10's sign (:class:`ClasswiseWeighting`'s ``update``)."""
 
 
 def classwise_gradient(
@@ -98,6 +111,8 @@ class ClasswiseWeighting(Strategy):
         warmup_epochs: epochs during which the weights stay at their initial value 1.
         interval: batches per unit of time t (the paper allows a batch or a set of batches).
         class_names: names for the step-log columns ``w.<name>``; default ``0``, ``1``, ...
+        update: ``"literal"`` (Eq. 9 as printed: w ← ReLU(w − α m̂/(√v̂+ε))) or ``"intent"`` (the sign-corrected
+            reading: w ← ReLU(w + α m̂/(√v̂+ε))); see the module docstring.
 
     The step log (``FitResult.steps``) holds every weight after every step, so the weights' history is
     ``result.steps.filter(like="w.")``; the current weights are :attr:`weights`.
@@ -108,8 +123,9 @@ class ClasswiseWeighting(Strategy):
     def __init__(
         self, main: str, aux: str, *, bin_edges: Sequence[float] | None = None, lr: float = 2e-4,
         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, warmup_epochs: int = 0, interval: int = 1,
-        class_names: Sequence[str] | None = None,
+        class_names: Sequence[str] | None = None, update: str = "literal",
     ) -> None:
+        check_choice("update", update, UPDATES)
         if main == aux:
             raise ValueError(f"main and aux must be different tasks, got {main!r} twice")
         if not lr > 0 or not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1 or not eps > 0:
@@ -123,6 +139,7 @@ class ClasswiseWeighting(Strategy):
         self.lr, self.betas, self.eps = lr, betas, eps
         self.warmup_epochs, self.interval = warmup_epochs, interval
         self.class_names = None if class_names is None else [str(c) for c in class_names]
+        self.update = update
 
     def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
         super().setup(model, tasks)
@@ -216,7 +233,8 @@ class ClasswiseWeighting(Strategy):
             self._v[step] = beta2 * self._v[step] + (1 - beta2) * g * g
             m_hat = self._m[step] / (1 - beta1**t)
             v_hat = self._v[step] / (1 - beta2**t)
-            self.weights[step] = torch.relu(self.weights[step] - self.lr * m_hat / (v_hat.sqrt() + self.eps))
+            sign = -1.0 if self.update == "literal" else 1.0  # Eq. 9 as printed, or the sign-corrected reading
+            self.weights[step] = torch.relu(self.weights[step] + sign * self.lr * m_hat / (v_hat.sqrt() + self.eps))
             self.updates += 1
         ref["main_prev"][present] = main_now[present]
         ref["aux_prev"][present] = aux_now[present]

@@ -1,0 +1,282 @@
+"""Notebook 01's claims (paper_mtl.experiments.robustness.*_claim): each reproduces on constructed results where the
+paper's sentence holds, drops on a constructed null, and reads the published evidence from paper_mtl.published."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paper_mtl import published
+from paper_mtl.claims import (
+    FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, SANITY, SUPPORTING, WITHIN_NOISE,
+)
+from paper_mtl.experiments import robustness as E
+
+AUXES = "enrkKDAEp"
+
+
+def _patch_published(monkeypatch, name, change):
+    """published.load(name) returns ``change`` of the real table; every other table as it is."""
+    original = published.load
+
+    def load(which, *args, **kwargs):
+        table = original(which, *args, **kwargs)
+        return change(table.copy()) if which == name else table
+
+    monkeypatch.setattr(published, "load", load)
+
+
+# -- Theorem 1 ------------------------------------------------------------------------------------------------------
+
+
+def _curves(z):
+    rows = [{"rho": rho, "M": m, "closed_form": 1 / np.sqrt(m), "mc_rms": 1 / np.sqrt(m), "mc_rms_se": 0.01, "z": z}
+            for rho in (0.0, 0.3) for m in range(1, 5)]
+    return pd.DataFrame(rows)
+
+
+def test_theorem1_is_not_testable_and_its_monte_carlo_is_sanity_that_can_fail():
+    claim = E.theory_claim(_curves(0.5))
+    assert claim.verdict == NOT_TESTABLE and claim.reason
+    assert claim.checks and all(c.kind == SANITY and c.state == HOLDS for c in claim.checks)
+    broken = E.theory_claim(_curves(9.0))  # the Monte Carlo disagrees with the closed form
+    assert all(c.state == FAILS for c in broken.checks) and broken.verdict == NOT_TESTABLE
+
+
+# -- Lemma 1 --------------------------------------------------------------------------------------------------------
+
+
+def _lemma(delta_loss):
+    m = np.arange(1, 7)
+    grad = 1 / np.sqrt(m) + 0.01 * np.array([0, 1, -1, 1, -1, 0])
+    df = pd.DataFrame({"model": ["s", "sd", "sde", "sdek", "sdekn", "sdeknr"], "M": m, "grad_norm": grad,
+                       "delta_loss_all": delta_loss(grad)})
+    df["grad_norm_ratio"] = df.grad_norm / df.grad_norm.iloc[0]
+    df["delta_loss_ratio"] = df.delta_loss_all / df.delta_loss_all.iloc[0]
+    df["inverse_sqrt_m"] = 1 / np.sqrt(df.M)
+    return df
+
+
+def test_lemma1_holds_when_delta_loss_is_proportional_to_the_gradient_norm():
+    claim = E.lemma1_claim(_lemma(lambda g: 4 / 255 * g * (1 + 0.001 * np.arange(6))))
+    assert claim.verdict == REPRODUCED
+
+
+def test_lemma1_drops_when_delta_loss_does_not_follow_the_gradient_norm():
+    reversed_ = E.lemma1_claim(_lemma(lambda g: 1 / g))  # ΔL grows as the norm falls
+    assert reversed_.verdict == NOT_REPRODUCED
+    unrelated = E.lemma1_claim(_lemma(lambda g: np.array([1.0, 1.2, 0.9, 1.1, 0.95, 1.05])))
+    assert unrelated.verdict in (INCONCLUSIVE, NOT_REPRODUCED)
+
+
+# -- Figure 5 -------------------------------------------------------------------------------------------------------
+
+
+def _fig5(s_trend, d_trend):
+    rows = []
+    for n in range(1, 9):
+        rows.append({"model": f"s{n}", "n_tasks": n, "task": "s", "higher_is_better": True, "clean": 0.3,
+                     "single_attack": 0.1 + s_trend * 0.01 * n, "multi_attack": 0.1 + s_trend * 0.01 * n})
+        rows.append({"model": f"d{n}", "n_tasks": n, "task": "d", "higher_is_better": False, "clean": 0.5,
+                     "single_attack": 0.9 - d_trend * 0.01 * n, "multi_attack": 0.9 - d_trend * 0.01 * n})
+    return pd.DataFrame(rows)
+
+
+def test_figure5_holds_when_every_tracked_task_improves_with_more_tasks():
+    claim = E.figure5_claim(_fig5(1, 1))
+    assert claim.verdict == REPRODUCED and set(claim.groups()) == {"s", "d"}
+
+
+def test_figure5_drops_when_robustness_worsens_with_more_tasks():
+    assert E.figure5_claim(_fig5(1, -1)).verdict == PARTLY  # d (lower is better) gets worse
+    assert E.figure5_claim(_fig5(-1, -1)).verdict == NOT_REPRODUCED
+    flat = _fig5(1, 1)
+    flat["single_attack"] = np.where(flat.n_tasks % 2 == 0, 0.5, 0.6)  # no trend with the number of tasks
+    assert E.figure5_claim(flat).verdict in (INCONCLUSIVE, NOT_REPRODUCED)
+
+
+def test_figure5_with_too_few_models_is_within_noise():
+    few = _fig5(1, 1)
+    few = few[few.n_tasks <= 2]
+    assert all(c.state == WITHIN_NOISE for c in E.figure5_claim(few).checks)
+
+
+# -- Table 1 --------------------------------------------------------------------------------------------------------
+
+
+def _pairs(pgd_gain, clean_gain, seeds=3):
+    """Mains s (mIoU, higher better) and d (loss, lower better), baselines over ``seeds`` seeds, every auxiliary at
+    both λ; a two-task model is ``pgd_gain(i)`` / ``clean_gain(i)`` better than the baseline's mean (i its index)."""
+    rows = []
+    for main, hib, base in (("s", True, 0.2), ("d", False, 0.8)):
+        sign = 1 if hib else -1
+        for k in range(seeds):
+            noise = 0.002 * (k - (seeds - 1) / 2)
+            rows.append((main, "Baseline", 0.0, k, hib, base + noise, base + noise))
+        for j, aux in enumerate(AUXES.replace(main, "")):
+            for lam in (0.1, 0.01):
+                i = len(rows)
+                rows.append((main, aux, lam, 0, hib, base + sign * clean_gain(i), base + sign * pgd_gain(i)))
+    return pd.DataFrame(rows, columns=["main", "aux", "lambda_a", "seed", "higher_is_better", "clean", "pgd"])
+
+
+def test_table1_holds_when_two_task_models_beat_the_baseline_more_often_under_pgd():
+    pairs = _pairs(lambda i: 0.05, lambda i: 0.05 if i % 2 else -0.05)
+    claim = E.table1_claim(pairs)
+    assert claim.verdict == REPRODUCED
+    assert "of the paper's 110 pairs" in claim.ours
+
+
+def test_table1_drops_on_nulls():
+    equal = E.table1_claim(_pairs(lambda i: 0.0, lambda i: 0.0))  # two-task models equal to the baseline
+    assert equal.verdict in (INCONCLUSIVE, NOT_REPRODUCED)
+    worse = E.table1_claim(_pairs(lambda i: -0.05, lambda i: -0.05 if i % 2 else 0.05))  # an auxiliary task hurts
+    assert worse.verdict == NOT_REPRODUCED
+    same_as_clean = E.table1_claim(_pairs(lambda i: 0.05, lambda i: 0.05))  # PGD no more often than clean
+    assert same_as_clean.verdict == INCONCLUSIVE
+    coin = E.table1_claim(_pairs(lambda i: 0.05 if i % 2 else -0.05, lambda i: -0.05))  # half of them, at random
+    assert coin.verdict in (INCONCLUSIVE, NOT_REPRODUCED)
+
+
+def test_table1_selection_of_lambda_is_not_counted_as_evidence():
+    """Per pair one λ helps and the other hurts: picking λ by the PGD score makes every pair beat the baseline, which
+    the decisive checks (every λ) do not count as more than chance."""
+    pairs = _pairs(lambda i: 0.05 if i % 2 else -0.05, lambda i: 0.0)
+    long = E.table1(pairs)
+    assert long.pgd_better.all()
+    claim = E.table1_claim(pairs)
+    decisive = {c.name: c.state for c in claim.checks if c.kind == "decisive"}
+    assert decisive["two-task models beat the baseline under PGD (every λ_a; chance 1/2)"] == WITHIN_NOISE
+    assert claim.verdict != REPRODUCED
+
+
+def test_table1_reads_the_stated_counts_from_published(monkeypatch):
+    pairs = _pairs(lambda i: 0.05, lambda i: 0.05 if i % 2 else -0.05)
+    before = E.table1_claim(pairs)
+    assert "90/110" in before.sentence and "90/110" in before.published
+
+    def change(t):
+        t.loc[t.setting == "pgd", "count"] = 77
+        return t
+
+    _patch_published(monkeypatch, "01_table1_stated_counts", change)
+    after = E.table1_claim(pairs)
+    assert "77/110" in after.sentence and "77/110" in after.published and "90/110" not in after.published
+
+
+# -- Table 2 --------------------------------------------------------------------------------------------------------
+
+
+def _comparison(agree):
+    return pd.DataFrame({"main": ["s"] * len(agree), "aux": list(AUXES[: len(agree)]),
+                         "lambda_a": [0.1] * len(agree), "published_lambda_a": [0.1 if a else 0.01 for a in agree],
+                         "agree": agree})
+
+
+def test_table2_holds_when_our_choice_agrees_beyond_chance():
+    assert E.table2_claim(_comparison([True] * 9)).verdict == REPRODUCED
+
+
+def test_table2_drops_at_chance_agreement_and_below():
+    assert E.table2_claim(_comparison([True, False] * 4)).verdict == INCONCLUSIVE  # what random picking gives
+    assert E.table2_claim(_comparison([False] * 9)).verdict == NOT_REPRODUCED
+
+
+def test_table2_reads_the_published_lambdas(monkeypatch):
+    before = E.table2_claim(_comparison([True] * 9)).published
+
+    def change(t):
+        t["lambda_a"] = 0.1
+        return t
+
+    _patch_published(monkeypatch, "01_table2_lambda", change)
+    after = E.table2_claim(_comparison([True] * 9)).published
+    assert after != before and "0.1 for 110 of 110 pairs" in after
+
+
+# -- Audit of the published Table 1 ---------------------------------------------------------------------------------
+
+
+def test_audit_of_the_published_table_is_not_reproduced_on_exact_numbers():
+    claim = E.audit_claim(*E.audit_table1())
+    assert claim.verdict == NOT_REPRODUCED and not any(c.noisy for c in claim.checks)
+
+
+def test_audit_holds_when_the_stated_counts_match_the_values(monkeypatch):
+    def change(t):
+        t.loc[t.setting == "pgd", "count"] = 88
+        t.loc[t.setting == "clean", "count"] = 65
+        return t
+
+    _patch_published(monkeypatch, "01_table1_stated_counts", change)
+    claim = E.audit_claim(*E.audit_table1())
+    # the values give the stated counts; the pgd bold count (89) does not: a supporting check fails
+    assert claim.verdict == PARTLY
+    assert [c.state for c in claim.checks if c.kind == SUPPORTING] == [FAILS, HOLDS]
+    assert "88/110" in claim.published and "88/110" in claim.sentence
+    counts = pd.DataFrame([{"setting": "pgd", "pairs": 10, "stated_in_text": 7, "bold_count": 7, "value_count": 7}])
+    assert E.audit_claim(counts, pd.DataFrame(columns=["setting", "main", "aux", "value", "baseline", "bold"])).verdict == REPRODUCED
+
+
+# -- Algorithm 1 ----------------------------------------------------------------------------------------------------
+
+
+def _alg1(multi_gain, single_gain, seeds=3):
+    rows = []
+    for main, aux, hib, base in (("s", "d", True, 0.2), ("d", "s", False, 0.8)):
+        sign = 1 if hib else -1
+        for k in range(seeds):
+            jitter = 0.003 * (k % 2)
+            for training, gain in (("standard", 0.0), ("adversarial single-task", single_gain),
+                                   ("adversarial multi-task", single_gain + multi_gain)):
+                value = base + sign * (gain + jitter + 0.002 * k * (training == "adversarial multi-task"))
+                rows.append({"main": main, "aux": aux, "training": training, "seed": k, "higher_is_better": hib,
+                             "clean": base, "pgd": value})
+    return pd.DataFrame(rows)
+
+
+def test_algorithm1_holds_when_multi_task_adversarial_training_is_more_robust_on_every_seed():
+    claim, premise = E.algorithm1_claims(_alg1(0.05, 0.05))
+    assert claim.verdict == REPRODUCED and premise.verdict == REPRODUCED
+    assert set(claim.groups()) == {"s+d", "d+s"}
+
+
+def test_algorithm1_drops_on_nulls():
+    equal, _ = E.algorithm1_claims(_alg1(0.0, 0.05))  # multi-task = single-task up to seed noise
+    assert equal.verdict in (INCONCLUSIVE, NOT_REPRODUCED)
+    worse, no_premise = E.algorithm1_claims(_alg1(-0.05, -0.05))  # reversed ordering
+    assert worse.verdict == NOT_REPRODUCED and no_premise.verdict == NOT_REPRODUCED
+    one_seed, _ = E.algorithm1_claims(_alg1(0.05, 0.05, seeds=1))  # one seed gives no interval
+    assert one_seed.verdict == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+def test_decisive_models_train_over_the_profiles_seeds(profile, monkeypatch):
+    """The baselines of Table 1 and every Algorithm 1 model train decisive_seeds seeds; two-task models one."""
+    from paper_mtl.profiles import decisive_seeds
+
+    settings = E.RobustnessSettings.for_profile(profile)
+    seen = []
+
+    def stop(configs, progress):
+        seen.extend(configs)
+        raise InterruptedError
+
+    monkeypatch.setattr(E, "_sweep", stop)
+    monkeypatch.setattr(E, "_require_profile_tasks", lambda settings: None)
+    with pytest.raises(InterruptedError):
+        E.pair_table(settings, seed=5, device="cpu", progress=False)
+    n = decisive_seeds(profile)
+    baselines = [c for c in seen if len(c["tasks"]) == 1]
+    assert sorted({c["seed"] for c in baselines}) == list(range(5, 5 + n))
+    assert {c["seed"] for c in seen if len(c["tasks"]) == 2} == {5}
+    seen.clear()
+    with pytest.raises(InterruptedError):
+        E.algorithm1_comparison(settings, seed=5, device="cpu", progress=False)
+    assert len(seen) == 3 * n * len(settings.algorithm1_pairs)
+
+
+def test_algorithm1_table_shows_mean_and_standard_error_over_seeds():
+    table = E.algorithm1_table(_alg1(0.05, 0.05)).set_index(["main", "training"])
+    assert table.loc[("s", "standard"), "seeds"] == 3
+    assert " ± " in table.loc[("s", "adversarial multi-task"), "pgd"]
+    assert " ± " not in E.algorithm1_table(_alg1(0.05, 0.05, seeds=1)).pgd.iloc[0]

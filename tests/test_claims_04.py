@@ -1,0 +1,169 @@
+"""Every claim of notebook 04 can fail: constructed results where it holds, and a constructed null where it drops."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paper_mtl import published
+from paper_mtl.claims import INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, SANITY, SUPPORTING
+from paper_mtl.experiments import single_tasking as st
+from paper_mtl.experiments import single_tasking_claims as stc
+
+
+def table(name, ours=None, backbone=None):
+    """The paper's rows of table ``name`` (from paper_mtl.published), with our rows ``{variant: Δm}`` added."""
+    paper = st.run_table(name, "smoke") if name not in st.settings_for("smoke").tables else None
+    if paper is None:
+        spec = st.TABLES[name]
+        paper = st.published_table(spec.published).rename(columns={"num_tasks": "T"})
+        paper["source"] = "paper"
+    paper = paper[paper["source"] == "paper"]
+    backbone = backbone or paper["backbone"].iloc[0]
+    mine = pd.DataFrame([{"backbone": backbone, "variant": v, "source": "ours", "delta_m": d, "params": p,
+                          "multiply_adds": m} for v, (d, p, m) in (ours or {}).items()])
+    return pd.concat([paper, mine], ignore_index=True)
+
+
+def costs(variants):
+    params = {"single": 50, "multi": 10, "adv": 10, "ra": 13, "se_dec": 11, "se": 12, "se_adv": 12}
+    macs = {"single": 50, "multi": 10, "adv": 10, "ra": 60, "se_dec": 20, "se": 50, "se_adv": 50}
+    return {v: (d, params[v], macs[v]) for v, d in variants.items()}
+
+
+def seeds(multi, se_adv):
+    return pd.DataFrame([{"seed": s, "backbone": "R-26", "variant": v, "delta_m": d}
+                         for v, values in (("multi", multi), ("se_adv", se_adv)) for s, d in enumerate(values)])
+
+
+HOLD = seeds([6.0, 6.3, 5.8], [0.5, 0.9, 0.4])
+NULL = seeds([3.0, 3.5, 2.8], [3.4, 2.9, 3.1])  # SEA no better than MT: within noise
+REVERSED = seeds([1.0, 1.2, 0.9], [4.0, 4.4, 4.1])
+
+
+def test_sea_over_multitask_is_decided_by_seeds():
+    t = table("3d", costs({"single": 0.0, "multi": 6.0, "adv": 4.0, "se": 1.0, "se_adv": 0.5}))
+    claim = stc.table3d_sea_claim(t, HOLD, "quick")
+    groups = claim.groups()
+    assert groups["PASCAL R-26 over multi"] == "holds" and groups["PASCAL R-26 over se"] == "within noise"
+    assert claim.verdict == PARTLY
+    assert stc.table3d_sea_claim(t, NULL, "quick").verdict == INCONCLUSIVE
+    assert stc.table3d_sea_claim(t, REVERSED, "quick").verdict == NOT_REPRODUCED
+    # one seed (no seeded rows) gives no interval
+    assert stc.table3d_sea_claim(t, None, "quick").verdict == INCONCLUSIVE
+
+
+def test_adversarial_claim_and_sanity_of_inference_cost():
+    t = table("3d", costs({"single": 0.0, "multi": 6.0, "adv": 4.0, "se": 1.0, "se_adv": 0.5}))
+    claim = stc.table3d_adversarial_claim(t, HOLD, "quick")
+    sanity = claim.of_kind(SANITY)
+    assert sanity and all(c.state == "holds" for c in sanity)
+    assert claim.verdict == INCONCLUSIVE  # adv trains one seed
+    multi = HOLD[HOLD["variant"] == "multi"]
+    adv = pd.concat([multi, multi.assign(variant="adv", delta_m=[4.0, 4.2, 3.9])])
+    assert stc.table3d_adversarial_claim(t, adv, "quick").verdict == REPRODUCED
+    equal = pd.concat([multi, multi.assign(variant="adv", delta_m=[6.3, 5.8, 6.0])])
+    assert stc.table3d_adversarial_claim(t, equal, "quick").verdict == INCONCLUSIVE
+
+
+def test_multitask_drop_holds_and_its_null():
+    t = table("3d", costs({"single": 0.0, "multi": 6.0, "adv": 4.0, "se": 1.0, "se_adv": 0.5}))
+    assert stc.multitask_drop_claim({"3d": t}, HOLD, "quick").verdict == REPRODUCED
+    equal = seeds([0.2, -0.3, 0.1], [0.0, 0.0, 0.0])
+    assert stc.multitask_drop_claim({"3d": t}, equal, "quick").verdict == INCONCLUSIVE
+    gain = seeds([-2.0, -2.5, -1.8], [0.0, 0.0, 0.0])
+    assert stc.multitask_drop_claim({"3d": t}, gain, "quick").verdict == NOT_REPRODUCED
+    untrained = table("7")
+    claim = stc.multitask_drop_claim({"3d": t, "7": untrained}, HOLD, "quick")
+    assert claim.verdict == PARTLY and "not trained" in claim.ours
+
+
+def test_table3e_partly_at_most_without_deeper_backbones():
+    t = table("3e")
+    assert stc.table3e_claim(t, HOLD, "quick").verdict == PARTLY
+    assert stc.table3e_claim(t, REVERSED, "quick").verdict == NOT_REPRODUCED
+    assert stc.table3e_claim(t, None, "quick").verdict == NOT_TESTABLE
+
+
+def test_tables45_need_both_baselines():
+    t = table("4a", costs({"single": 0.0, "multi": 5.0, "se_adv": -1.0}), "R-50")
+    claim = stc.tables45_claim({"4a": t}, "quick")
+    names = [c.name for c in claim.checks]
+    assert "NYUD R-50: Δm se_adv < Δm multi" in names and "NYUD R-50: Δm se_adv < Δm single-task (0)" in names
+    assert claim.verdict == INCONCLUSIVE  # one seed each
+    untrained = stc.tables45_claim({"4a": t, "4b": table("4b")}, "quick")
+    assert "FSV R-50" in untrained.groups()
+
+
+def test_table3b_3c_and_3a():
+    t = table("3b", costs({"single": 0.0, "multi": 6.0, "ra": 1.4, "se": 0.6}))
+    claim = stc.table3b_claim(t, HOLD, "quick")
+    assert claim.verdict == INCONCLUSIVE and claim.of_kind(SUPPORTING)[0].state == "holds"
+    # with one seed a reversed ordering is no evidence either way: still within noise, never reproduced
+    rev = table("3b", costs({"single": 0.0, "multi": 1.0, "ra": 1.4, "se": 6.0}))
+    assert stc.table3b_claim(rev, None, "quick").verdict == INCONCLUSIVE
+    t3c = table("3c", costs({"single": 0.0, "multi": 6.0, "se_dec": 1.4, "se": 0.6}))
+    c3 = stc.table3c_claim(t3c, HOLD, "quick")
+    assert c3.verdict == INCONCLUSIVE and c3.of_kind(SANITY)[0].state == "holds"
+    t3a = table("3a").drop(columns=[], errors="ignore")
+    assert stc.table3a_claim(t3a, "quick").verdict == NOT_TESTABLE
+
+
+def test_untrained_tables_are_not_testable():
+    for fn, name in ((stc.table7_claim, "7"),):
+        assert fn(table(name), "quick").verdict == NOT_TESTABLE
+    six = {n: table(n) for n in ("6a", "6b", "6c")}
+    assert stc.table6_claim(six, "quick").verdict == NOT_TESTABLE
+
+
+def test_depth_trends_need_an_interval():
+    depth = np.arange(8)
+    rising = pd.DataFrame({"depth": depth, "silhouette": np.linspace(0.0, 0.9, 8)})
+    assert stc.fig6_claim(rising).verdict == REPRODUCED
+    # the reviewer's non-monotone silhouettes: a positive rho, but five levels give no interval that excludes 0
+    wobbly = pd.DataFrame({"depth": np.arange(5), "silhouette": [0.089, -0.031, 0.602, -0.080, 0.917]})
+    assert stc.fig6_claim(wobbly).verdict == INCONCLUSIVE
+    falling = rising.assign(silhouette=rising["silhouette"][::-1].to_numpy())
+    assert stc.fig6_claim(falling).verdict == NOT_REPRODUCED
+    similar = pd.DataFrame({"depth": depth, "similarity": np.linspace(0.9, 0.1, 8)})
+    assert stc.fig1_claim(similar).verdict == REPRODUCED
+    assert stc.fig1_claim(similar.assign(similarity=similar["similarity"][::-1].to_numpy())).verdict == NOT_REPRODUCED
+
+
+def test_resources_decisive_on_parameters_sanity_on_ordering():
+    df = pd.DataFrame({"backbone": ["R-26"] * 4, "variant": ["single", "multi", "se_dec", "se"],
+                       "params": [50, 10, 11, 12], "multiply_adds": [50, 10, 30, 50]})
+    claim = stc.resources_claim(df)
+    assert claim.verdict == REPRODUCED and len(claim.of_kind(SANITY)) == 2
+    assert stc.resources_claim(df.assign(params=[10, 10, 11, 12])).verdict == NOT_REPRODUCED
+
+
+def test_qualitative_is_not_counted_twice():
+    frame = pd.DataFrame({"variant": ["multi", "se_adv"], "delta_m": [6.0, 0.5]})
+    claim = stc.qualitative_claim({"pascal": frame})
+    assert claim.verdict == NOT_TESTABLE and all(c.kind == SANITY for c in claim.checks) and claim.checks
+
+
+def test_audit_claim_drops_on_an_inconsistent_row():
+    audit = st.audit_published()
+    assert stc.audit_claim(audit).verdict == PARTLY
+    fine = audit.assign(consistent=audit["consistent"].map(lambda c: None if c is None else True))
+    assert stc.audit_claim(fine).verdict == REPRODUCED
+    bad = audit.assign(consistent=audit["consistent"].map(lambda c: None if c is None else False))
+    assert stc.audit_claim(bad).verdict == NOT_REPRODUCED
+
+
+def test_published_evidence_is_read_from_the_package(monkeypatch):
+    original = published.load
+
+    def doctored(name, *args, **kwargs):
+        df = original(name, *args, **kwargs)
+        if name == "04_table3d_adversarial" and "delta_m" in df and not kwargs.get("as_text"):
+            df["delta_m"] = df["delta_m"] + 100
+        return df
+
+    t = table("3d", costs({"single": 0.0, "multi": 6.0, "adv": 4.0, "se": 1.0, "se_adv": 0.5}))
+    before = stc.table3d_sea_claim(t, HOLD, "quick").published
+    monkeypatch.setattr(published, "load", doctored)
+    after = stc.table3d_sea_claim(table("3d", costs({"single": 0.0, "multi": 6.0, "adv": 4.0, "se": 1.0,
+                                                     "se_adv": 0.5})), HOLD, "quick").published
+    assert before != after and "+106.62" in after
