@@ -95,7 +95,7 @@ def test_jupyterlab_renders_notebook_03s_figures_and_tables(browser, lab, tmp_pa
 
 
 def test_the_report_shows_the_ledger_thumbnails_and_links_to_claims(browser, tmp_path):
-    index = build_site(tmp_path / "site")
+    index = build_site(tmp_path / "site", ROOT / "notebooks", ROOT / "figures")
     browser.get(index.as_uri())
     rows = browser.find_elements(By.CSS_SELECTOR, "table.ledger tbody tr")
     assert rows, "the ledger table is empty"
