@@ -22,7 +22,8 @@ backbone; ``group``); a group holds when all its decisive checks hold and fails 
 - ``partly`` — some groups hold while others fail or are within noise (the evidence says which fraction), or every
   group holds while a supporting check fails;
 - ``not reproduced`` — no group holds and at least one fails;
-- ``inconclusive`` — no group holds or fails: the decisive differences are within noise at this profile;
+- ``inconclusive`` — no group holds or fails: each group has a decisive check within noise and none that fails
+  (some of its checks may hold);
 - ``not testable here`` — nothing decisive could be measured (:meth:`Claim.untestable` says why).
 
 Intervals: a paired comparison of trained models (:meth:`Check.paired`) uses the per-seed differences and Student's
@@ -62,8 +63,8 @@ RULE = (
     "interval). Decisive checks are grouped by what the paper names (dataset, pair, backbone). **reproduced**: every "
     "group holds and no supporting check fails; **partly**: some groups hold while others fail or are within noise "
     "(the fraction is given), or all hold while a supporting check fails; **not reproduced**: no group holds and one "
-    "fails; **inconclusive**: every decisive difference is within noise; **not testable here**: nothing decisive "
-    "could be measured."
+    "fails; **inconclusive**: no group holds or fails (in each, a decisive check is within noise and none fails); "
+    "**not testable here**: nothing decisive could be measured."
 )
 
 
