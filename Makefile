@@ -22,7 +22,7 @@ reproduce: $(STAMP)  ## regenerate every table and figure at PROFILE (smoke | qu
 test: $(STAMP) browser  ## unit tests, the browser tests and the nbval regression suite (notebooks re-executed at smoke)
 	$(PY) -m pytest tests --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
 
-unit: $(STAMP)  ## unit tests only
+unit: $(STAMP) browser  ## unit tests only
 	$(PY) -m pytest tests
 
 golden: $(STAMP)  ## re-store the smoke executions nbval compares against (after an intended change)
@@ -31,11 +31,15 @@ golden: $(STAMP)  ## re-store the smoke executions nbval compares against (after
 report: $(STAMP)  ## the executed notebooks and the ledger as a static site in site/ (open site/index.html)
 	$(PY) -m paper_mtl report --into site
 
-browser:  ## Debian's chromium + chromium-driver for the browser tests, where apt-get is allowed (else they skip)
+NO_BROWSER := .cache/no-browser
+
+browser:  ## Debian's chromium + chromium-driver for the browser tests, where apt-get is allowed (else they skip, saying why)
+	@mkdir -p .cache; rm -f $(NO_BROWSER)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
-	  echo "[make browser] chromium could not be installed (needs root and apt-get): the browser tests will skip"
+	  { echo "chromium and chromium-driver could not be installed here (make browser needs root and apt-get)" > $(NO_BROWSER); \
+	    echo "[make browser] $$(cat $(NO_BROWSER)): the browser tests will skip"; }
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

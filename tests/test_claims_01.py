@@ -5,24 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paper_mtl import published
 from paper_mtl.claims import (
     FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, SANITY, SUPPORTING, WITHIN_NOISE,
 )
 from paper_mtl.experiments import robustness as E
 
 AUXES = "enrkKDAEp"
-
-
-def _patch_published(monkeypatch, name, change):
-    """published.load(name) returns ``change`` of the real table; every other table as it is."""
-    original = published.load
-
-    def load(which, *args, **kwargs):
-        table = original(which, *args, **kwargs)
-        return change(table.copy()) if which == name else table
-
-    monkeypatch.setattr(published, "load", load)
 
 
 # -- Theorem 1 ------------------------------------------------------------------------------------------------------
@@ -149,7 +137,7 @@ def test_table1_selection_of_lambda_is_not_counted_as_evidence():
     assert claim.verdict != REPRODUCED
 
 
-def test_table1_reads_the_stated_counts_from_published(monkeypatch):
+def test_table1_reads_the_stated_counts_from_published(patch_published):
     pairs = _pairs(lambda i: 0.05, lambda i: 0.05 if i % 2 else -0.05)
     before = E.table1_claim(pairs)
     assert "90/110" in before.sentence and "90/110" in before.published
@@ -158,7 +146,7 @@ def test_table1_reads_the_stated_counts_from_published(monkeypatch):
         t.loc[t.setting == "pgd", "count"] = 77
         return t
 
-    _patch_published(monkeypatch, "01_table1_stated_counts", change)
+    patch_published("01_table1_stated_counts", change)
     after = E.table1_claim(pairs)
     assert "77/110" in after.sentence and "77/110" in after.published and "90/110" not in after.published
 
@@ -181,14 +169,14 @@ def test_table2_drops_at_chance_agreement_and_below():
     assert E.table2_claim(_comparison([False] * 9)).verdict == NOT_REPRODUCED
 
 
-def test_table2_reads_the_published_lambdas(monkeypatch):
+def test_table2_reads_the_published_lambdas(patch_published):
     before = E.table2_claim(_comparison([True] * 9)).published
 
     def change(t):
         t["lambda_a"] = 0.1
         return t
 
-    _patch_published(monkeypatch, "01_table2_lambda", change)
+    patch_published("01_table2_lambda", change)
     after = E.table2_claim(_comparison([True] * 9)).published
     assert after != before and "0.1 for 110 of 110 pairs" in after
 
@@ -201,13 +189,13 @@ def test_audit_of_the_published_table_is_not_reproduced_on_exact_numbers():
     assert claim.verdict == NOT_REPRODUCED and not any(c.noisy for c in claim.checks)
 
 
-def test_audit_holds_when_the_stated_counts_match_the_values(monkeypatch):
+def test_audit_holds_when_the_stated_counts_match_the_values(patch_published):
     def change(t):
         t.loc[t.setting == "pgd", "count"] = 88
         t.loc[t.setting == "clean", "count"] = 65
         return t
 
-    _patch_published(monkeypatch, "01_table1_stated_counts", change)
+    patch_published("01_table1_stated_counts", change)
     claim = E.audit_claim(*E.audit_table1())
     # the values give the stated counts; the pgd bold count (89) does not: a supporting check fails
     assert claim.verdict == PARTLY

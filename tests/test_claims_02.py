@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paper_mtl import published
 from paper_mtl.claims import (
     DECISIVE, FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, SANITY, SUPPORTING, WITHIN_NOISE,
 )
@@ -13,17 +12,6 @@ from paper_mtl.experiments import classwise as E
 
 SEEDS = (0, 1, 2)
 NOISE = np.array([0.004, -0.003, 0.001])
-
-
-def _patch_published(monkeypatch, name, change):
-    """published.load(name) returns ``change`` of the real table; every other table as it is."""
-    original = published.load
-
-    def load(which, *args, **kwargs):
-        table = original(which, *args, **kwargs)
-        return change(table.copy()) if which == name else table
-
-    monkeypatch.setattr(published, "load", load)
 
 
 # -- Figures 2-4 ----------------------------------------------------------------------------------------------------
@@ -83,10 +71,10 @@ def test_figs_one_seed_is_within_noise_and_a_linear_sum_equal_to_ours_does_not_c
     assert E.figs_claim(_losses(0.2, linear_gap=-0.1)).verdict == PARTLY  # the linear sum beats ours
 
 
-def test_figs_published_evidence_comes_from_the_published_table(monkeypatch):
+def test_figs_published_evidence_comes_from_the_published_table(patch_published):
     before = E.figs_claim(_losses(0.2)).published
     assert "Virtual KITTI" in before and "0.6761" in before  # NYUv2 ours (main T_d) as the figure prints it
-    _patch_published(monkeypatch, "02_figs2to4_losses", lambda t: t.assign(td_loss=t["td_loss"] * 2))
+    patch_published("02_figs2to4_losses", lambda t: t.assign(td_loss=t["td_loss"] * 2))
     after = E.figs_claim(_losses(0.2)).published
     assert after != before and "1.352" in after
 
@@ -142,10 +130,10 @@ def test_table1_generic_help_and_hurt_is_only_supporting():
     assert half.verdict == NOT_REPRODUCED
 
 
-def test_table1_published_evidence_comes_from_the_published_table(monkeypatch):
+def test_table1_published_evidence_comes_from_the_published_table(patch_published):
     before = E.table1_claim(_regions(car=-0.03, full=0.01)).published
     assert "0.0314 -> 0.0283" in before
-    _patch_published(monkeypatch, "02_table1_depth_by_region", lambda t: t.assign(multi=t["multi"] + 1))
+    patch_published("02_table1_depth_by_region", lambda t: t.assign(multi=t["multi"] + 1))
     assert "0.0314 -> 1.0283" in E.table1_claim(_regions(car=-0.03, full=0.01)).published
 
 
@@ -229,10 +217,10 @@ def test_runtime_drops_when_ours_is_slow_or_noisy():
     assert slower_than_pareto.verdict == PARTLY
 
 
-def test_runtime_published_evidence_and_bound_come_from_the_published_table(monkeypatch):
+def test_runtime_published_evidence_and_bound_come_from_the_published_table(patch_published):
     claim = E.runtime_claim(_rounds(1.1))
     assert "ours 1.69 x" in claim.published and "1.69" in claim.of_kind(DECISIVE)[0].name
-    _patch_published(monkeypatch, "02_table2_runtime",
+    patch_published("02_table2_runtime",
                      lambda t: t.assign(seconds_per_batch=t["seconds_per_batch"].where(t["method"] != "Ours", 0.183)))
     moved = E.runtime_claim(_rounds(1.1))
     assert "ours 1.00 x" in moved.published and moved.verdict == NOT_REPRODUCED  # 1.1 x is not below 1.00

@@ -15,17 +15,6 @@ SEEDS = (0, 1, 2)
 NOISE = np.array([0.004, -0.003, 0.001])
 
 
-def _patch_published(monkeypatch, name, change):
-    """published.load(name) returns ``change`` of the real table; every other table as it is."""
-    original = published.load
-
-    def load(which, *args, **kwargs):
-        table = original(which, *args, **kwargs)
-        return change(table.copy()) if which == name else table
-
-    monkeypatch.setattr(published, "load", load)
-
-
 def _scalar(name, value):
     def change(t):
         t.loc[t["name"] == name, "value"] = value
@@ -36,7 +25,7 @@ def _scalar(name, value):
 # -- the published tables alone ---------------------------------------------------------------------------------------
 
 
-def test_published_optimal_row_reproduces_and_drops_when_a_total_or_grouping_differs(monkeypatch):
+def test_published_optimal_row_reproduces_and_drops_when_a_total_or_grouping_differs(patch_published):
     row = E.published_optimal_row()
     assert E.published_optimal_claim(row).verdict == REPRODUCED
     broken = row.copy()
@@ -50,22 +39,22 @@ def test_published_optimal_row_reproduces_and_drops_when_a_total_or_grouping_dif
     def change(t):
         t.loc[t["method"] == "Ours Optimal", "1"] = 0.777
         return t
-    _patch_published(monkeypatch, "03_table7_total_loss", change)
+    patch_published("03_table7_total_loss", change)
     row = E.published_optimal_row()
     claim = E.published_optimal_claim(row)
     assert "0.777" in claim.published and claim.verdict == NOT_REPRODUCED
 
 
-def test_published_affinities_reproduce_and_drop_when_r_differs(monkeypatch):
+def test_published_affinities_reproduce_and_drop_when_r_differs(patch_published):
     aff = E.published_affinities()
     assert E.published_affinity_claim(aff).verdict == REPRODUCED
     assert E.published_affinity_claim({**aff, "r": 0.3}).verdict == NOT_REPRODUCED
-    _patch_published(monkeypatch, "03_scalars", _scalar("affinity_pearson_r", -0.91))
+    patch_published("03_scalars", _scalar("affinity_pearson_r", -0.91))
     claim = E.published_affinity_claim(E.published_affinities())
     assert "-0.91" in claim.published and claim.verdict == NOT_REPRODUCED
 
 
-def test_half_size_audit_reproduces_and_drops_when_the_sum_differs(monkeypatch):
+def test_half_size_audit_reproduces_and_drops_when_the_sum_differs(patch_published):
     half = E.published_half_size_losses()
     assert E.half_size_claim(half).verdict == REPRODUCED
     off = half.copy()
@@ -75,7 +64,7 @@ def test_half_size_audit_reproduces_and_drops_when_the_sum_differs(monkeypatch):
     def change(t):
         t.loc[t["method"] == "Independent", "2.5"] = 0.512
         return t
-    _patch_published(monkeypatch, "03_table7_total_loss", change)
+    patch_published("03_table7_total_loss", change)
     claim = E.half_size_claim(E.published_half_size_losses())
     assert "0.512" in claim.published and claim.verdict == NOT_REPRODUCED
 
@@ -99,7 +88,7 @@ def _table7_long(gain: float, seeds=SEEDS) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_grouping_claim_needs_seeds_and_drops_when_the_baselines_win(monkeypatch):
+def test_grouping_claim_needs_seeds_and_drops_when_the_baselines_win(patch_published):
     assert E.grouping_claim(_table7_long(0.05)).verdict == REPRODUCED
     one_seed = _table7_long(0.05, seeds=(0,)).drop(columns="seed")
     assert E.grouping_claim(one_seed).verdict == INCONCLUSIVE  # Table 7 here: one seed, no interval
@@ -107,7 +96,7 @@ def test_grouping_claim_needs_seeds_and_drops_when_the_baselines_win(monkeypatch
     claim = E.grouping_claim(_table7_long(-0.05))
     sanity = [c for c in claim.checks if c.kind == SANITY]
     assert sanity and any(c.state == FAILS for c in sanity)  # optimal loses to random: the sanity line shows it
-    _patch_published(monkeypatch, "03_table7_total_loss", lambda t: t.replace({0.487: 0.599}))
+    patch_published("03_table7_total_loss", lambda t: t.replace({0.487: 0.599}))
     assert "0.599" in E.grouping_claim(_table7_long(0.05)).published
 
 
@@ -128,7 +117,7 @@ def _seeded(loss: dict[str, float], seg: dict[str, float] | None = None, weight:
     return pd.DataFrame(rows)
 
 
-def test_headline_reproduces_when_both_beat_five_networks_and_drops_otherwise(monkeypatch):
+def test_headline_reproduces_when_both_beat_five_networks_and_drops_otherwise(patch_published):
     good = _seeded({"optimal@2.5": 3.40, "hoa@3.5": 3.41, "independent@5": 3.50})
     assert E.headline_claim(good).verdict == REPRODUCED
     half = _seeded({"optimal@2.5": 3.40, "hoa@3.5": 3.60, "independent@5": 3.50})
@@ -138,7 +127,7 @@ def test_headline_reproduces_when_both_beat_five_networks_and_drops_otherwise(mo
     assert E.headline_claim(equal).verdict == INCONCLUSIVE
     worse = _seeded({"optimal@2.5": 3.60, "hoa@3.5": 3.60, "independent@5": 3.50})
     assert E.headline_claim(worse).verdict == NOT_REPRODUCED
-    _patch_published(monkeypatch, "03_table7_total_loss", lambda t: t.replace({0.448: 0.611}))
+    patch_published("03_table7_total_loss", lambda t: t.replace({0.448: 0.611}))
     assert "0.611" in E.headline_claim(good).published
 
 
@@ -147,7 +136,7 @@ def _baselines(mgda: float, gradnorm: float, traditional: float) -> pd.DataFrame
                          {"method": "traditional", "budget": 2.5, "loss": traditional}])
 
 
-def test_weighting_claim_reproduces_when_the_sum_wins_and_drops_when_it_does_not(monkeypatch):
+def test_weighting_claim_reproduces_when_the_sum_wins_and_drops_when_it_does_not(patch_published):
     good = _seeded({"traditional@1": 3.50, "mgda@1": 3.60, "gradnorm@1": 3.56}, seg={"mgda@1": 1.30}, weight=0.05)
     assert E.weighting_claim(good, _baselines(3.6, 3.6, 3.5)).verdict == REPRODUCED
     gradnorm_tie = good.copy()
@@ -155,7 +144,7 @@ def test_weighting_claim_reproduces_when_the_sum_wins_and_drops_when_it_does_not
     assert E.weighting_claim(gradnorm_tie, _baselines(3.6, 3.6, 3.5)).verdict == PARTLY
     null = _seeded({"traditional@1": 3.60, "mgda@1": 3.50, "gradnorm@1": 3.50}, seg={"traditional@1": 1.30}, weight=0.35)
     assert E.weighting_claim(null, _baselines(3.4, 3.4, 3.5)).verdict == NOT_REPRODUCED
-    _patch_published(monkeypatch, "03_table7_total_loss", lambda t: t.replace({0.562: 0.633}))
+    patch_published("03_table7_total_loss", lambda t: t.replace({0.562: 0.633}))
     assert "0.633" in E.weighting_claim(good, _baselines(3.6, 3.6, 3.5)).published
 
 
@@ -175,12 +164,12 @@ def _esa_points(shuffle: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_esa_claim_tests_the_within_task_correlation_not_the_loss_scales(monkeypatch):
+def test_esa_claim_tests_the_within_task_correlation_not_the_loss_scales(patch_published):
     assert E.esa_claim(_esa_points(shuffle=False)).verdict == REPRODUCED
     null = E.esa_claim(_esa_points(shuffle=True))  # final losses shuffled within each task: only the scales remain
     assert null.verdict in (INCONCLUSIVE, NOT_REPRODUCED)
     assert [c.state for c in null.checks if c.kind == SANITY] == [HOLDS]  # pooled r stays high
-    _patch_published(monkeypatch, "03_scalars", _scalar("esa_pearson_r", 0.77))
+    patch_published("03_scalars", _scalar("esa_pearson_r", 0.77))
     assert "0.77" in E.esa_claim(_esa_points(shuffle=False)).published
 
 
@@ -203,13 +192,13 @@ def _hoa_networks(grouping_matters: bool) -> list[Network]:
     return nets
 
 
-def test_hoa_claim_needs_the_hoa_to_beat_a_grouping_blind_predictor(monkeypatch):
+def test_hoa_claim_needs_the_hoa_to_beat_a_grouping_blind_predictor(patch_published):
     good = E.hoa_points(_hoa_networks(grouping_matters=True))
     assert E.hoa_claim(good, good).verdict == REPRODUCED
     blind = E.hoa_points(_hoa_networks(grouping_matters=False))
     assert E.hoa_claim(blind, good).verdict == NOT_REPRODUCED
     assert E.hoa_claim(good, blind).verdict == PARTLY  # the supporting check on the paper's table fails
-    _patch_published(monkeypatch, "03_scalars", _scalar("hoa_max_ratio_error", 0.093))
+    patch_published("03_scalars", _scalar("hoa_max_ratio_error", 0.093))
     assert "9.3 %" in E.hoa_claim(good, good).published
 
 
@@ -226,9 +215,9 @@ def test_gap_claim_reproduces_when_the_approximations_beat_random_and_drops_at_r
     assert E.gap_claim(at_random).verdict in (INCONCLUSIVE, NOT_REPRODUCED)
 
 
-def test_gap_claim_published_gaps_come_from_table7(monkeypatch):
+def test_gap_claim_published_gaps_come_from_table7(patch_published):
     before = E.gap_claim(_table7_long(0.05, seeds=(0,))).published
-    _patch_published(monkeypatch, "03_table7_total_loss", lambda t: t.replace({0.447: 0.547}))
+    patch_published("03_table7_total_loss", lambda t: t.replace({0.447: 0.547}))
     assert E.gap_claim(_table7_long(0.05, seeds=(0,))).published != before
 
 
@@ -245,11 +234,11 @@ def _affinities(sign: float) -> dict:
     return {"pairs": pairs, "outlier": "S-E", "r": sign * 0.9, "p": 0.01, "r_all": sign * 0.9}
 
 
-def test_affinity_claim_reproduces_on_a_negative_correlation_and_drops_on_a_positive_one(monkeypatch):
+def test_affinity_claim_reproduces_on_a_negative_correlation_and_drops_on_a_positive_one(patch_published):
     assert E.affinity_claim(_affinities(-1)).verdict == REPRODUCED
     assert E.affinity_claim(_affinities(+1)).verdict == NOT_REPRODUCED
     assert len(E.affinity_claim(_affinities(-1)).checks) == 1 and "9 pairs" in E.affinity_claim(_affinities(-1)).checks[0].name
-    _patch_published(monkeypatch, "03_scalars", _scalar("affinity_pearson_r", -0.66))
+    patch_published("03_scalars", _scalar("affinity_pearson_r", -0.66))
     assert "-0.66" in E.affinity_claim(_affinities(-1)).published
 
 
@@ -264,7 +253,7 @@ def _resnet(grouping: float) -> pd.DataFrame:
     return frame
 
 
-def test_resnet_claim_reproduces_when_the_grouping_beats_both_and_drops_otherwise(monkeypatch):
+def test_resnet_claim_reproduces_when_the_grouping_beats_both_and_drops_otherwise(patch_published):
     assert E.resnet_claim(_resnet(3.4)).verdict == REPRODUCED
     assert E.resnet_claim(_resnet(3.55)).verdict == NOT_REPRODUCED  # beats individual only: the one group fails
     assert E.resnet_claim(_resnet(3.7)).verdict == NOT_REPRODUCED
@@ -273,7 +262,7 @@ def test_resnet_claim_reproduces_when_the_grouping_beats_both_and_drops_otherwis
     def change(t):
         t.loc[2, "total_loss"] = 0.4242
         return t
-    _patch_published(monkeypatch, "03_table1_resnet18", change)
+    patch_published("03_table1_resnet18", change)
     assert "0.4242" in E.resnet_claim(_resnet(3.4)).published
 
 
@@ -292,7 +281,7 @@ def _small(joint_small: float, joint_full: float) -> pd.DataFrame:
     return frame
 
 
-def test_small_data_claim_asks_that_the_affinity_changes_with_the_data(monkeypatch):
+def test_small_data_claim_asks_that_the_affinity_changes_with_the_data(patch_published):
     assert E.small_data_claim(_small(0.55, 0.62)).verdict == REPRODUCED
     same = E.small_data_claim(_small(0.55, 0.55))  # joint helps equally with all the data: no change
     assert same.verdict in (INCONCLUSIVE, NOT_REPRODUCED) and same.verdict != REPRODUCED
@@ -304,7 +293,7 @@ def test_small_data_claim_asks_that_the_affinity_changes_with_the_data(monkeypat
     def change(t):
         t.loc[2, "depth"] = 0.3131
         return t
-    _patch_published(monkeypatch, "03_table5_small_data", change)
+    patch_published("03_table5_small_data", change)
     assert "0.3131" in E.small_data_claim(_small(0.55, 0.62)).published
 
 

@@ -4,7 +4,6 @@ paper's sentence holds, drops on a constructed null, and reads the published evi
 import numpy as np
 import pandas as pd
 
-from paper_mtl import published
 from paper_mtl.claims import (
     DECISIVE, FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, SANITY, SUPPORTING, WITHIN_NOISE,
 )
@@ -23,16 +22,6 @@ def _runs(acc, sigma, seeds=5):
             rows.append({"model": model, "seed": s, "test_hm": acc[model] + 0.1 * wiggle,
                          "sigma": sigma[model] + 0.002 * wiggle})
     return pd.DataFrame(rows)
-
-
-def _patch_published(monkeypatch, name, change):
-    original = published.load
-
-    def load(which, *args, **kwargs):
-        table = original(which, *args, **kwargs)
-        return change(table.copy()) if which == name else table
-
-    monkeypatch.setattr(published, "load", load)
 
 
 def _kinds(claim):
@@ -71,7 +60,7 @@ def test_an_untrained_cosreg10_is_shown_not_counted():
     assert trained.checks[1].kind == SUPPORTING and trained.verdict == PARTLY
 
 
-def test_published_sigma_and_accuracy_are_read_from_paper_mtl_published(monkeypatch):
+def test_published_sigma_and_accuracy_are_read_from_paper_mtl_published(patch_published):
     runs = _runs(PAPERLIKE_ACC, PAPERLIKE_SIGMA)
     assert "no reg 0.27" in E.regularisers_lower_sigma_claim(runs).published
     assert "CosReg0.1+BN 92.5" in E.cosreg_bn_best_claim(runs).published
@@ -81,7 +70,7 @@ def test_published_sigma_and_accuracy_are_read_from_paper_mtl_published(monkeypa
         table["acc"] = 55.5
         return table
 
-    _patch_published(monkeypatch, "05_table1_multidigit", change)
+    patch_published("05_table1_multidigit", change)
     assert "no reg 0.77" in E.cosreg_lowers_sigma_claim(runs).published
     assert "dropout 55.5" in E.regularisers_raise_accuracy_claim(runs).published
 
@@ -217,7 +206,7 @@ def test_cosreg_competitive_holds_then_drops():
     assert one.verdict == PARTLY and one.groups() == {"Gradnorm": FAILS, "Kendall": HOLDS}
 
 
-def test_table2_published_evidence_is_read_from_paper_mtl_published(monkeypatch):
+def test_table2_published_evidence_is_read_from_paper_mtl_published(patch_published):
     runs = _scene_runs(GOOD)
     assert "CosReg 0.646/0.747/0.053 (Δm -0.75%)" in E.cosreg_competitive_claim(runs).published
 
@@ -225,5 +214,5 @@ def test_table2_published_evidence_is_read_from_paper_mtl_published(monkeypatch)
         table.loc[table["method"] == "CosReg", "seg_1_minus_miou"] = 0.999
         return table
 
-    _patch_published(monkeypatch, "05_table2_nyuv2", change)
+    patch_published("05_table2_nyuv2", change)
     assert "CosReg 0.999/0.747/0.053" in E.cosreg_beats_equal_weights_claim(runs).published

@@ -949,7 +949,7 @@ def table2_claim(comparison: pd.DataFrame, lambdas: tuple[float, ...] = Robustne
     ours = (f"same λ_a as published for {agree}/{n} pairs; we chose "
             + ", ".join(f"{lam:g} for {k}" for lam, k in sorted(share.items(), reverse=True)))
     theirs = published_table2().lambda_a.value_counts().to_dict()
-    published_text = (f"λ_a per pair (Table 2; SemSeg/Edge2D 9.01 read as 0.01): "
+    published_text = ("λ_a per pair (Table 2; SemSeg/Edge2D 9.01 read as 0.01): "
                       + ", ".join(f"{lam:g} for {k}" for lam, k in sorted(theirs.items(), reverse=True))
                       + f" of {sum(theirs.values())} pairs")
     return Claim("Table 2: λ_a chosen per pair by robust performance agrees with the published choice",

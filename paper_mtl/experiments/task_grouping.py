@@ -211,6 +211,11 @@ def published_optimal_row() -> pd.DataFrame:
     return table
 
 
+def published_scalars() -> pd.Series:
+    """The single numbers paper 03 prints in its text (``03_scalars.csv``), keyed by name."""
+    return published.load("03_scalars").set_index("name")["value"]
+
+
 def published_affinities() -> dict[str, Any]:
     """Table 3 recomputed from Table 2, and Pearson's r between Tables 3 and 4 with one outlier removed.
 
@@ -229,7 +234,7 @@ def published_affinities() -> dict[str, Any]:
     kept = merged.drop(index=outlier)
     r_all = pearsonr(merged["affinity_mtl"], merged["affinity_transfer"])
     r_kept = pearsonr(kept["affinity_mtl"], kept["affinity_transfer"])
-    scalars = published.load("03_scalars").set_index("name")["value"]
+    scalars = published_scalars()
     return {
         "table3": table3,
         "outlier": f"{merged.loc[outlier, 'task_a']}-{merged.loc[outlier, 'task_b']}",
@@ -891,7 +896,7 @@ def esa_claim(points: pd.DataFrame) -> Claim:
     pooled = pearsonr(points["early validation"], points["final test"]).statistic
     checks.append(Check.exact("pooled over tasks (measures the tasks' loss scales)", float(pooled), 0.0, kind=SANITY))
     within = pearsonr(_standardised(points, "early validation"), _standardised(points, "final test")).statistic
-    scalars = published.load("03_scalars").set_index("name")["value"]
+    scalars = published_scalars()
     return Claim(
         "Sec. 3.3.1: ESA, early validation loss predicts final test loss",
         "We found a moderately high correlation […] between the validation loss of our neural networks after a pass "
@@ -932,7 +937,7 @@ def hoa_claim(points: pd.DataFrame, published_points: pd.DataFrame) -> Claim:
         Check.paired("HOA error below the grouping-blind predictor's (paper's Table 8)", published_points["hoa error"],
                      published_points["blind error"], better="lower", kind=SUPPORTING),
     ]
-    scalars = published.load("03_scalars").set_index("name")["value"]
+    scalars = published_scalars()
     return Claim(
         "Sec. 3.3.2: HOA, pair networks predict higher-order networks",
         "a simple average of the first-order networks’ accuracies was a good indicator of the accuracy of a higher-order "
@@ -1010,7 +1015,7 @@ def affinity_claim(aff: Mapping[str, Any]) -> Claim:
     kept = aff["pairs"].reset_index(drop=True)
     outlier = kept.index[(kept["task_a"] + "-" + kept["task_b"]) == aff["outlier"]]
     kept = kept.drop(index=outlier)
-    scalars = published.load("03_scalars").set_index("name")["value"]
+    scalars = published_scalars()
     return Claim(
         "Figure 5: multi-task affinity and transfer affinity are negatively correlated",
         "Figure 5 depicts the relationship between transfer learning affinities and multi-task affinities, which "
