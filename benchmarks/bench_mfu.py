@@ -44,8 +44,8 @@ from paper_mtl.models import build_hard_sharing
 from paper_mtl.models.multidigit import multidigit_net
 from paper_mtl.tasks import Task
 from paper_mtl.training import as_tasks, fit, seed_everything
-from paper_mtl.weighting.base import WeightedSum
-from paper_mtl.weighting.discriminator import AdversarialGradients, SingleTaskSteps
+from paper_mtl.weighting import get_strategy
+from paper_mtl.weighting.discriminator import SingleTaskSteps
 
 PEAKS: tuple[tuple[str, float, float], ...] = (
     ("H100 NVL", 835e12, 60e12),
@@ -80,7 +80,7 @@ def hard_sharing_resnet() -> Workload:
     return Workload(
         f"03 hard-sharing ResNet-18 (width {s.resnet_width:g}), {len(tasks)} tasks, {s.size}x{s.size}",
         lambda: build_hard_sharing(tasks, "resnet18", width=s.resnet_width, decoder_width=s.decoder_width),
-        tasks, 3, s.size, s.batch_size, lambda: {"lr": s.lr, "strategy": WeightedSum()})
+        tasks, 3, s.size, s.batch_size, lambda: {"lr": s.lr, "strategy": get_strategy("weighted_sum")})
 
 
 def single_tasking_se_resnet() -> Workload:
@@ -93,7 +93,7 @@ def single_tasking_se_resnet() -> Workload:
     lr = config["lr"]
 
     def kwargs() -> dict[str, Any]:
-        return {"strategy": AdversarialGradients(weights), "optimizer": "sgd", "lr": lr, "momentum": 0.9,
+        return {"strategy": get_strategy("adversarial_gradients", weights=weights), "optimizer": "sgd", "lr": lr, "momentum": 0.9,
                 "weight_decay": 1e-4, "param_groups": lambda m: m.param_groups(lr),
                 "batch_plan": SingleTaskSteps(list(tasks))}
 

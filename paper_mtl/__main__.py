@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="execute on the CPU with 2 steps per epoch under bf16 autocast into a scratch folder, "
                             "and write the profile's predicted GPU time (budget.csv)")
     run.add_argument("--notebooks", nargs="+", required=True, metavar="NN")
-    run.add_argument("--into", metavar="DIR", help="write the executed notebooks into DIR")
+    run.add_argument("--into", metavar="DIR", help="write the executed notebooks into DIR (figures and ledger rows "
+                     "still go to $PAPER_MTL_FIGURES, default figures/)")
     gold = sub.add_parser("golden", help="store smoke executions under tests/notebooks/ for nbval")
     gold.add_argument("--notebooks", nargs="*", metavar="NN")
     sub.add_parser("ledger", help="re-render figures/CLAIMS.md and README's ledger summary from figures/claims.json")

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from paper_mtl.attacks import NORMS, multitask_loss, pgd
 from paper_mtl.cost import metered
 from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.models.modes import eval_mode
 from paper_mtl.profiles import check_choice, resolve_device
 from paper_mtl.tasks import Task, get_task
 
@@ -117,12 +118,8 @@ class MultiTaskAdversarialTraining:
 
     def __call__(self, model: nn.Module, x: Tensor, targets: dict[str, Tensor]) -> Iterator[tuple[Tensor, list[str]]]:
         for combo, attack in zip(self.combinations, self.attacks):
-            was_training = model.training
-            model.eval()
-            try:
+            with eval_mode(model):
                 x_adv = attack(model, x, targets)
-            finally:
-                model.train(was_training)
             yield x_adv, combo
 
 
@@ -177,9 +174,7 @@ def robustness(
     adv_metrics = {t: task.new_metric() for t, task in tasks.items()}
     sums = {key: {t: 0.0 for t in tasks} for key in ("clean", "adv", "delta")}
     delta_all, count = 0.0, 0
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for x, targets in metered(data, batch_size, "robustness", model):
             x = x.to(device).float()
             targets = {t: targets[t].to(device) for t in tasks}
@@ -201,8 +196,6 @@ def robustness(
                         joint_adv += la / len(attack_tasks)
                 delta_all += float((joint_adv - joint_clean).abs().sum())
             count += len(x)
-    finally:
-        model.train(was_training)
     rows = []
     for t, task in tasks.items():
         cl, al = sums["clean"][t] / count, sums["adv"][t] / count
@@ -239,9 +232,7 @@ def input_gradient_norm(
     device = resolve_device(device)
     names = list(tasks)
     total, count = 0.0, 0
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for x, targets in metered(data, batch_size, "input gradient", model):
             x = x.to(device).float().requires_grad_(True)
             outputs = model(x, tasks=names)
@@ -249,6 +240,4 @@ def input_gradient_norm(
             (grad,) = torch.autograd.grad((joint / len(tasks)).sum(), x)
             total += float(grad.flatten(1).norm(p=q, dim=1).sum())
             count += len(x)
-    finally:
-        model.train(was_training)
     return total / count

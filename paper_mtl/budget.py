@@ -17,7 +17,8 @@ import pandas as pd
 
 from paper_mtl import cost
 from paper_mtl.profiles import check_profile
-from paper_mtl.reporting import figures_root, git_commit, write_atomic
+from paper_mtl.files import write_atomic
+from paper_mtl.reporting import figures_root, git_commit
 
 
 def profile_figures(profile: str) -> Path:

@@ -13,7 +13,12 @@ Every check is oriented so that it *holds* when its ``effect`` exceeds its ``mar
 - ``holds`` — the whole 95 % interval of the effect lies above the margin (or, for a check on exact numbers, the
   effect does);
 - ``fails`` — the whole interval lies at or below the margin (beyond noise against the claim);
-- ``within noise`` — the interval straddles the margin, or no noise estimate exists (one seed of a trained model).
+- ``within noise`` — the interval straddles the margin, or no noise estimate exists (one seed of a trained model), or
+  the two sides of a paired comparison are tied (a difference of exactly the margin on every seed: the same models on
+  both sides, which is no evidence either way).
+
+A check on a correlation over few points (or a perfect one) carries exact permutation p-values instead of an
+interval: it holds when the one-sided p for the claimed sign is below 2.5 %, fails when that for the opposite sign is.
 
 The verdict (:data:`RULE`, also the ledger's header) groups decisive checks by what the paper names (dataset, pair,
 backbone; ``group``); a group holds when all its decisive checks hold and fails when any fails:
@@ -26,17 +31,24 @@ backbone; ``group``); a group holds when all its decisive checks hold and fails 
   (some of its checks may hold);
 - ``not testable here`` — nothing decisive could be measured (:meth:`Claim.untestable` says why).
 
+An *audit* (``Claim(audit=True)``) checks a paper's numbers against each other (its text against its own tables), not
+against ours; its verdict is ``consistent``, ``partly consistent`` or ``inconsistent`` by the same rule, counted apart
+from the reproductions.
+
 Intervals: a paired comparison of trained models (:meth:`Check.paired`) uses the per-seed differences and Student's
 t (a paired t-test at 5 %); a proportion (:meth:`Check.proportion`) the exact binomial interval against its chance
-rate; a correlation (:meth:`Check.correlation`) Fisher's z interval.
+rate; a correlation (:meth:`Check.correlation`) Fisher's z interval (exact permutation p-values for 8 points or fewer,
+or a perfect correlation); a statistic of dependent points (e.g. many pairs that reuse the same networks) a
+percentile bootstrap that resamples the independent units (:meth:`Check.bootstrap`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,19 +64,34 @@ PARTLY = "partly"
 NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 NOT_TESTABLE = "not testable here"
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTABLE)
+CONSISTENT = "consistent"
+PARTLY_CONSISTENT = "partly consistent"
+INCONSISTENT = "inconsistent"
+REPRODUCTION_VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTABLE)
+AUDIT_VERDICT_NAMES = (CONSISTENT, PARTLY_CONSISTENT, INCONSISTENT)
+VERDICTS = REPRODUCTION_VERDICTS + AUDIT_VERDICT_NAMES
+AUDIT_VERDICTS = {REPRODUCED: CONSISTENT, PARTLY: PARTLY_CONSISTENT, NOT_REPRODUCED: INCONSISTENT}
 CONFIDENCE = 0.95
+EXACT_PERMUTATION_POINTS = 8  # correlations over at most this many points are tested on all n! orderings
+BOOTSTRAP_RESAMPLES = 1999
+BOOTSTRAP_MIN_UNITS = 8
+"""Fewer independent units than this give a percentile bootstrap that holds whenever they all agree (3 seeds that
+agree do so by chance once in 4); compare per-unit effects with :meth:`Check.paired` (Student's t) instead."""
+T = TypeVar("T")
 
 RULE = (
     "A claim's checks are *decisive* (what the paper's sentence asserts), *supporting* (implied by the paper's "
     "account) or *sanity* (true by construction; shown, never counted). A check holds when its 95% interval lies "
     "beyond the margin it needs (paired t over seeds for trained models, exact binomial for counts, Fisher's z for "
-    "correlations), fails when the interval lies on the other side, and is within noise otherwise (one seed gives no "
-    "interval). Decisive checks are grouped by what the paper names (dataset, pair, backbone). **reproduced**: every "
+    "correlations, exact permutation tests for correlations over 8 points or fewer, a bootstrap over the independent "
+    "units, e.g. networks, where points share them), fails when the interval lies on the other side, and is within "
+    "noise otherwise (one seed gives no interval; a tie, the same models on both sides, is no evidence). Decisive checks are grouped by what the paper names (dataset, pair, backbone). **reproduced**: every "
     "group holds and no supporting check fails; **partly**: some groups hold while others fail or are within noise "
     "(the fraction is given), or all hold while a supporting check fails; **not reproduced**: no group holds and one "
     "fails; **inconclusive**: no group holds or fails (in each, a decisive check is within noise and none fails); "
-    "**not testable here**: nothing decisive could be measured."
+    "**not testable here**: nothing decisive could be measured. *Audits* check a paper's text against its own tables "
+    "and read **consistent**, **partly consistent** or **inconsistent** by the same rule; they are counted apart from "
+    "the reproductions."
 )
 
 
@@ -120,6 +147,8 @@ class Check:
     detail: str = ""
     noisy: bool = False
     n: int = 1
+    p_for: float | None = None
+    p_against: float | None = None
 
     def __post_init__(self) -> None:
         _check_kind(self.kind)
@@ -127,16 +156,23 @@ class Check:
             raise ValueError(f"check {self.name!r}: give both ends of the interval or neither")
         if not math.isfinite(self.effect):
             raise ValueError(f"check {self.name!r}: the effect must be a finite number, got {self.effect!r}")
+        if (self.p_for is None) != (self.p_against is None) or (self.p_for is not None and self.low is not None):
+            raise ValueError(f"check {self.name!r}: give both one-sided p-values or an interval, not both")
 
     @property
     def state(self) -> str:
         """``holds``, ``fails`` or ``within noise`` (see the module docstring)."""
+        if self.p_for is not None:
+            alpha = (1 - CONFIDENCE) / 2
+            return HOLDS if self.p_for < alpha else FAILS if self.p_against < alpha else WITHIN_NOISE
         if self.low is None:
             if self.noisy:
                 return WITHIN_NOISE
             return HOLDS if self.effect > self.margin else FAILS
         if self.low > self.margin:
             return HOLDS
+        if self.noisy and self.low == self.high == self.effect == self.margin:
+            return WITHIN_NOISE  # a tie: the same models on both sides
         if self.high <= self.margin:
             return FAILS
         return WITHIN_NOISE
@@ -179,6 +215,8 @@ class Check:
             half = stats.t.ppf(0.5 + CONFIDENCE / 2, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size)
             low, high = float(diff.mean() - half), float(diff.mean() + half)
         detail = f"{format_mean_se(a, digits)} vs {format_mean_se(b, digits)} ({better} is better; n={a.size})"
+        if diff.size > 1 and np.all(diff == margin):
+            detail += "; a tie on every seed"
         return cls(name, float(diff.mean()), margin, low, high, kind, group, detail, noisy=True, n=int(a.size))
 
     @classmethod
@@ -218,8 +256,10 @@ class Check:
     @classmethod
     def correlation(cls, name: str, x: Sequence[float], y: Sequence[float], *, sign: int, method: str = "pearson",
                     kind: str = DECISIVE, group: str | None = None) -> Check:
-        """``x`` and ``y`` correlate with ``sign`` (+1 or -1), by Pearson's r or Spearman's ρ with a Fisher z interval
-        (standard error 1/sqrt(n-3), 1.03/sqrt(n-3) for ρ); fewer than 4 points give no interval."""
+        """``x`` and ``y`` correlate with ``sign`` (+1 or -1), by Pearson's r or Spearman's ρ. Over more than
+        :data:`EXACT_PERMUTATION_POINTS` points, a Fisher z interval (standard error 1/sqrt(n-3), 1.03/sqrt(n-3) for
+        ρ); over fewer, or for a perfect correlation (where z is infinite), exact one-sided permutation p-values
+        over every ordering of ``y`` (:func:`scipy.stats.permutation_test`)."""
         if sign not in (1, -1):
             raise ValueError(f"sign must be +1 or -1, got {sign!r}")
         if method not in ("pearson", "spearman"):
@@ -229,19 +269,66 @@ class Check:
             raise ValueError(f"check {name!r}: x and y need the same length, at least 3, got {a.size} and {b.size}")
         if np.ptp(a) == 0 or np.ptp(b) == 0:
             raise ValueError(f"check {name!r}: the correlation is undefined (a constant variable)")
-        r = float((stats.pearsonr if method == "pearson" else stats.spearmanr)(a, b)[0])
-        low = high = None
-        if a.size > 3:
-            half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * (1.0 if method == "pearson" else 1.03) / math.sqrt(a.size - 3)
-            z = math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
-            ends = sorted((sign * math.tanh(z - half), sign * math.tanh(z + half)))
-            low, high = ends
+
+        if method == "spearman":  # Spearman's ρ is Pearson's r of the ranks, which a re-pairing keeps
+            a, b = stats.rankdata(a), stats.rankdata(b)
+
+        def pearson(u: np.ndarray, v: np.ndarray, axis: int = -1) -> np.ndarray:
+            u = u - u.mean(axis=axis, keepdims=True)
+            v = v - v.mean(axis=axis, keepdims=True)
+            return (u * v).sum(axis=axis) / np.sqrt((u * u).sum(axis=axis) * (v * v).sum(axis=axis))
+
+        r = float(np.clip(pearson(a, b), -1.0, 1.0))
         symbol = "r" if method == "pearson" else "ρ"
         detail = f"{symbol} = {r:.3f} over {a.size} points (claimed sign {'+' if sign > 0 else '-'})"
+        if a.size <= EXACT_PERMUTATION_POINTS or abs(r) >= 1 - 1e-12:
+            test = stats.permutation_test((a, b), pearson, permutation_type="pairings", vectorized=True,
+                                          alternative="greater" if sign > 0 else "less",
+                                          n_resamples=math.factorial(EXACT_PERMUTATION_POINTS),
+                                          rng=np.random.default_rng(0))
+            null = sign * np.asarray(test.null_distribution)
+            extra = 0 if math.factorial(a.size) <= null.size else 1  # a random sample of orderings counts the data's
+            p_for = float((np.sum(null >= sign * r - 1e-12) + extra) / (null.size + extra))
+            p_against = float((np.sum(null <= sign * r + 1e-12) + extra) / (null.size + extra))
+            detail += f"; permutation p = {p_for:.3g} (claimed sign), {p_against:.3g} (opposite)"
+            return cls(name, sign * r, 0.0, None, None, kind, group, detail, noisy=True, n=int(a.size),
+                       p_for=p_for, p_against=p_against)
+        half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * (1.0 if method == "pearson" else 1.03) / math.sqrt(a.size - 3)
+        z = math.atanh(r)
+        low, high = sorted((sign * math.tanh(z - half), sign * math.tanh(z + half)))
         return cls(name, sign * r, 0.0, low, high, kind, group, detail, noisy=True, n=int(a.size))
+
+    @classmethod
+    def bootstrap(cls, name: str, statistic: Callable[[Sequence[T]], float], units: Sequence[T], *,
+                  margin: float = 0.0, kind: str = DECISIVE, group: str | None = None, detail: str = "",
+                  seed: int = 0) -> Check:
+        """``statistic(units)`` exceeds ``margin``, with a 95 % percentile interval from :data:`BOOTSTRAP_RESAMPLES`
+        resamples of the independent ``units`` with replacement (a cluster bootstrap: e.g. the networks that many
+        pairs share, or the seeds). ``statistic`` receives a list of units (repeats included) and returns the effect;
+        ``seed`` fixes the resamples."""
+        units = list(units)
+        if len(units) < BOOTSTRAP_MIN_UNITS:
+            raise ValueError(f"check {name!r}: a bootstrap needs at least {BOOTSTRAP_MIN_UNITS} independent units, got "
+                             f"{len(units)}; over fewer, compare per-unit effects with Check.paired (Student's t)")
+        effect = float(statistic(units))
+        if not math.isfinite(effect):
+            raise ValueError(f"check {name!r}: the statistic of the units is not finite ({effect!r})")
+        rng = np.random.default_rng(seed)
+        draws = rng.integers(0, len(units), size=(BOOTSTRAP_RESAMPLES, len(units)))
+        values = np.array([statistic([units[i] for i in row]) for row in draws], dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size < BOOTSTRAP_RESAMPLES // 2:
+            raise ValueError(f"check {name!r}: the statistic is undefined on most resamples of the {len(units)} units")
+        alpha = (1 - CONFIDENCE) / 2
+        low, high = (float(v) for v in np.quantile(values, [alpha, 1 - alpha]))
+        detail = (detail + "; " if detail else "") + f"bootstrap over {len(units)} units"
+        return cls(name, effect, margin, min(low, effect), max(high, effect), kind, group, detail, noisy=True,
+                   n=len(units))
 
     def row(self) -> dict[str, object]:
         interval = "" if self.low is None else f"[{self.low:.3g}, {self.high:.3g}]"
+        if self.p_for is not None:
+            interval = f"p = {self.p_for:.3g} (permutation)"
         return {"check": self.name, "kind": self.kind, "group": self.group or "", "numbers": self.detail,
                 "effect": round(self.effect, 6), "95% interval": interval, "needs": f"> {self.margin:g}",
                 "state": self.state}
@@ -262,6 +349,7 @@ class Claim:
     ours: str
     checks: list[Check] = field(default_factory=list)
     reason: str = ""
+    audit: bool = False
 
     def __post_init__(self) -> None:
         for text, what in ((self.label, "label"), (self.sentence, "sentence"), (self.published, "published")):
@@ -302,10 +390,12 @@ class Claim:
         held = sum(s == HOLDS for s in groups.values())
         failed = sum(s == FAILS for s in groups.values())
         if held == len(groups):
-            return PARTLY if any(c.state == FAILS for c in self.of_kind(SUPPORTING)) else REPRODUCED
-        if held:
-            return PARTLY
-        return NOT_REPRODUCED if failed else INCONCLUSIVE
+            verdict = PARTLY if any(c.state == FAILS for c in self.of_kind(SUPPORTING)) else REPRODUCED
+        elif held:
+            verdict = PARTLY
+        else:
+            verdict = NOT_REPRODUCED if failed else INCONCLUSIVE
+        return AUDIT_VERDICTS.get(verdict, verdict) if self.audit else verdict
 
     def summary(self) -> str:
         """The checks' outcome in one line, e.g. ``decisive 2/3 groups hold (fails: pascal); supporting 1/1``."""
@@ -342,7 +432,7 @@ class Claim:
 
 
 _COLOURS = {REPRODUCED: "#c8e6c9", PARTLY: "#fff3c4", NOT_REPRODUCED: "#ffcdd2", INCONCLUSIVE: "#e0e0e0",
-            NOT_TESTABLE: "#eeeeee", HOLDS: "#c8e6c9", FAILS: "#ffcdd2", WITHIN_NOISE: "#e0e0e0"}
+            NOT_TESTABLE: "#eeeeee", CONSISTENT: "#c8e6c9", PARTLY_CONSISTENT: "#fff3c4", INCONSISTENT: "#ffcdd2", HOLDS: "#c8e6c9", FAILS: "#ffcdd2", WITHIN_NOISE: "#e0e0e0"}
 
 
 def colour(value: object) -> str:

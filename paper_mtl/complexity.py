@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from paper_mtl.models.modes import eval_mode
+
 
 def count_parameters(model: nn.Module) -> int:
     """Number of distinct parameters of ``model`` (shared tensors counted once)."""
@@ -35,13 +37,8 @@ def multiply_adds(
         raise ValueError(f"input_shape must be a batch shape such as (1, 3, 64, 64), got {tuple(input_shape)}")
     device = device or next(model.parameters()).device
     x = torch.zeros(*input_shape, device=device)
-    was_training = model.training
-    model.eval()
-    try:
-        with FlopCounterMode(display=False) as counter:
-            model(x) if tasks is None else model(x, tasks=list(tasks))
-    finally:
-        model.train(was_training)
+    with eval_mode(model), FlopCounterMode(display=False) as counter:
+        model(x) if tasks is None else model(x, tasks=list(tasks))
     return counter.get_total_flops() // 2
 
 

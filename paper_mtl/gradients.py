@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from paper_mtl.models.protocol import HasLastSharedLayer
 from paper_mtl.profiles import check_choice
 
 GRADIENT_SCOPES = ("last_shared_layer", "shared")
@@ -30,7 +31,7 @@ def gradient_parameters(model: nn.Module, shared: Sequence[nn.Parameter], on: st
     and GradNorm's choice), else ``shared``; ``on="shared"``: all of ``shared``.
     """
     check_choice("on", on, GRADIENT_SCOPES)
-    if on == "last_shared_layer" and hasattr(model, "last_shared_layer"):
+    if on == "last_shared_layer" and isinstance(model, HasLastSharedLayer):
         params = [p for p in model.last_shared_layer().parameters() if p.requires_grad]
     else:
         params = [p for p in shared if p.requires_grad]

@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+import nbformat
+
 from paper_mtl import budget, cost
-from paper_mtl.profiles import check_profile, resolve_device
-from paper_mtl.reporting import device_name, figures_root, rerender, update_readme
+from paper_mtl.profiles import PROFILES, check_profile, resolve_device
+from paper_mtl.files import atomic_path, write_atomic
+from paper_mtl.reporting import device_name, figures_root, ledger_overview, rerender, update_readme
 from paper_mtl.sweep import check_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,19 +68,14 @@ def execute(source: Path, destination: Path, parameters: dict[str, object], *, p
     import papermill
 
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".ipynb", prefix=f".{destination.stem}.", dir=destination.parent)
-    os.close(fd)
     try:
-        papermill.execute_notebook(
-            str(source), tmp, parameters=parameters, cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=progress
-        )
-    except BaseException as exc:
-        os.unlink(tmp)
-        if not isinstance(exc, Exception):
-            raise
+        with atomic_path(destination, ".ipynb") as tmp:
+            papermill.execute_notebook(
+                str(source), str(tmp), parameters=parameters, cwd=str(NOTEBOOKS), kernel_name="python3",
+                progress_bar=progress,
+            )
+    except Exception as exc:
         raise NotebookFailed(f"notebook {source.name} failed at profile {parameters.get('profile')!r}: {exc}") from exc
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, destination)
 
 
 @dataclass
@@ -217,10 +215,34 @@ def run(
     return outcomes
 
 
+LEDGER_CELL_TAG = "ledger-summary"
+
+
 def refresh_ledger() -> None:
-    """Re-render ``figures/CLAIMS.md`` and README's ledger summary from ``figures/claims.json``."""
+    """Re-render ``figures/CLAIMS.md``, README's ledger summary and the ledger summary that executed notebook 01
+    opens with (its cell tagged :data:`LEDGER_CELL_TAG`, for each profile executed) from ``figures/claims.json``.
+
+    Notebook 01 runs first, so when its cell executed, the ledger still held the previous run's rows; its output
+    is replaced by what the same call (:func:`paper_mtl.reporting.ledger_overview`) shows on the finished ledger."""
     rerender(REPO_FIGURES)
     update_readme(ROOT / "README.md", REPO_FIGURES)
+    for profile in PROFILES:
+        for path in executed_dir(profile).glob("01_*.ipynb"):
+            _refresh_ledger_cell(path, profile)
+
+
+def _refresh_ledger_cell(path: Path, profile: str) -> None:
+    book = nbformat.read(path, as_version=4)
+    cells = [c for c in book.cells if LEDGER_CELL_TAG in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return
+    table = ledger_overview(profile, REPO_FIGURES)
+    output = nbformat.v4.new_output("display_data", data={"text/html": table._repr_html_(), "text/plain": repr(table)})
+    for cell in cells:
+        cell.outputs = [output]
+    text = nbformat.writes(book)
+    if text != path.read_text():
+        write_atomic(path, text)
 
 
 def _raise_unless_done(outcomes: Sequence[Outcome], profile: str) -> None:

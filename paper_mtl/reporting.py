@@ -26,7 +26,8 @@ import torch
 from filelock import FileLock
 
 from paper_mtl import __version__
-from paper_mtl.claims import RULE, VERDICTS, Claim
+from paper_mtl.claims import AUDIT_VERDICT_NAMES, REPRODUCTION_VERDICTS, RULE, VERDICTS, Claim
+from paper_mtl.files import atomic_path, write_atomic
 from paper_mtl.profiles import PROFILES, check_profile
 
 COLUMNS = ("paper", "claim", "published evidence", "our evidence", "profile", "verdict")
@@ -77,13 +78,6 @@ def _lock(path: Path) -> FileLock:
     """The lock guarding read-modify-writes of ``path``: ``.<stem>.lock`` beside it (left on disk; flock is released
     when its holder exits, so it never goes stale). Raises ``filelock.Timeout`` after :data:`LOCK_TIMEOUT_S`."""
     return FileLock(path.with_name(f".{path.stem}.lock"), timeout=LOCK_TIMEOUT_S)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it, so no reader sees it half-written."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _markdown(df: pd.DataFrame, index: bool) -> str:
@@ -166,9 +160,8 @@ class Report:
         files = []
         for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
             path = self.directory / f"{name}.{ext}"
-            tmp = path.with_name(f".{name}.{os.getpid()}.{ext}")
-            fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight", metadata=meta)
-            os.replace(tmp, path)
+            with atomic_path(path, f".{ext}") as tmp:
+                fig.savefig(tmp, format=ext, dpi=150, bbox_inches="tight", metadata=meta)
             files.append(path.name)
         self._record(files, self.provenance())
         show_inline(fig, self.directory / f"{name}.png")
@@ -221,6 +214,15 @@ def ledger_summary(root: str | Path | None = None) -> dict[str, dict[str, int]]:
     return _counts(read_claims(root))
 
 
+def _counts_text(totals: Mapping[str, int]) -> str:
+    """``"3 reproduced, 1 partly, ..."`` over the reproduction verdicts, then the audits apart when there are any:
+    ``"...; audits of the papers' own numbers: 2 consistent, 0 partly consistent, 1 inconsistent"``."""
+    text = ", ".join(f"{totals[v]} {v}" for v in REPRODUCTION_VERDICTS)
+    if any(totals[v] for v in AUDIT_VERDICT_NAMES):
+        text += "; audits of the papers' own numbers: " + ", ".join(f"{totals[v]} {v}" for v in AUDIT_VERDICT_NAMES)
+    return text
+
+
 def _cell(text: str) -> str:
     return text.replace("|", r"\|")
 
@@ -246,7 +248,7 @@ def render_claims(rows: Sequence[Mapping[str, str]]) -> str:
         lines.append([_cell(text) for text in line])
     columns = ["paper", "claim", "published evidence"]
     columns += [f"{column} ({profile})" for profile in counts for column in ("our evidence", "verdict")]
-    per_profile = "; ".join(f"at {p}: " + ", ".join(f"{n} {v}" for v, n in c.items()) for p, c in counts.items())
+    per_profile = "; ".join(f"at {p}: " + _counts_text(c) for p, c in counts.items())
     summary = f"Summary {per_profile}" if counts else "Summary: no claims yet"
     table = pd.DataFrame(lines, columns=columns).to_markdown(index=False)
     return (
@@ -283,6 +285,24 @@ README_START = "<!-- ledger summary: generated from figures/claims.json by `pyth
 README_END = "<!-- end of ledger summary -->"
 
 
+def ledger_table(rows: Sequence[Mapping[str, str]], profile: str) -> pd.DataFrame:
+    """The verdict counts of ``profile``'s ledger ``rows``: one row per paper, one column per verdict (the audits'
+    columns only where the profile has audits), and a ``total`` row."""
+    totals = _counts(rows).get(check_profile(profile), dict.fromkeys(VERDICTS, 0))
+    shown = [v for v in VERDICTS if v in REPRODUCTION_VERDICTS or any(totals[a] for a in AUDIT_VERDICT_NAMES)]
+    papers = sorted({r["paper"] for r in rows if r["profile"] == profile})
+    table = pd.DataFrame(
+        [[sum(r["profile"] == profile and r["paper"] == paper and r["verdict"] == v for r in rows) for v in shown]
+         for paper in papers], index=pd.Index(papers, name="paper"), columns=shown, dtype=int)
+    table.loc["total"] = [totals[v] for v in shown]
+    return table
+
+
+def ledger_overview(profile: str, root: str | Path | None = None) -> pd.DataFrame:
+    """:func:`ledger_table` of the ledger at ``root`` (default :func:`figures_root`): what notebook 01 opens with."""
+    return ledger_table(read_claims(root), profile)
+
+
 def readme_summary(rows: Sequence[Mapping[str, str]]) -> str:
     """The README's "what reproduces" block for the ledger ``rows``: for each profile that has run, the verdict
     counts, then a table of the counts per paper (one column per verdict)."""
@@ -291,14 +311,9 @@ def readme_summary(rows: Sequence[Mapping[str, str]]) -> str:
         return "No claim has a verdict yet."
     parts = []
     for profile, totals in counts.items():
-        papers = sorted({r["paper"] for r in rows if r["profile"] == profile})
-        table = pd.DataFrame(
-            [[paper] + [sum(r["profile"] == profile and r["paper"] == paper and r["verdict"] == v for r in rows)
-                        for v in VERDICTS] for paper in papers],
-            columns=["paper", *VERDICTS],
-        )
-        line = ", ".join(f"{n} {v}" for v, n in totals.items())
-        parts.append(f"**At `{profile}`** ({sum(totals.values())} claims): {line}.\n\n{table.to_markdown(index=False)}")
+        table = ledger_table(rows, profile).drop(index="total").reset_index()
+        parts.append(f"**At `{profile}`** ({sum(totals.values())} claims): {_counts_text(totals)}."
+                     f"\n\n{table.to_markdown(index=False)}")
     return "\n\n".join(parts)
 
 

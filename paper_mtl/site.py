@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from paper_mtl.claims import anchor, colour
-from paper_mtl.reporting import figures_dir, figures_root, ledger_summary, read_claims, write_atomic
+from paper_mtl.files import write_atomic
+from paper_mtl.reporting import figures_dir, figures_root, ledger_summary, read_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"quick": "", "paper": "paper"}

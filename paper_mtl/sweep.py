@@ -38,6 +38,7 @@ import pandas as pd
 
 from paper_mtl import __version__
 from paper_mtl.cost import dry_run, in_sweep
+from paper_mtl.files import write_atomic
 from paper_mtl.progress import progress_bar
 
 _FRAME = "__dataframe__"
@@ -283,9 +284,7 @@ def run_sweep(
                 if not isinstance(result, dict):
                     raise TypeError(f"{fn.__qualname__} must return a dict, got {type(result).__name__}")
                 payload = json.dumps({"config": configs[i], "result": _encode(result)})
-                tmp = directory / f".{keys[i]}.{os.getpid()}.tmp"
-                tmp.write_text(payload)
-                os.replace(tmp, directory / f"{keys[i]}.json")
+                write_atomic(directory / f"{keys[i]}.json", payload)
                 results[i] = _decode(json.loads(payload)["result"])
     finally:
         # On an error here (or Ctrl-C) let the executor cancel its queue now, not whenever the traceback is freed.

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from paper_mtl.metrics import ConfusionMetric, MaxFMeasure, Metric, PixelErrorMetric
+from paper_mtl.metrics import ConfusionMetric, EdgeF, MaxFMeasure, Metric, PerImageRMSE, PixelErrorMetric
 
 LOSSES = ("cross_entropy", "l1", "masked_l1", "balanced_bce", "masked_mse")
 MASKED_LOSSES = ("masked_l1", "masked_mse")
@@ -162,3 +162,57 @@ def get_tasks(names: Iterable[str], classes: dict[str, int] | None = None) -> di
     """Several tasks at once, keyed by name; ``classes`` maps label tasks to their class counts."""
     classes = classes or {}
     return {name: get_task(name, classes.get(name)) for name in names}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Tasks of Appendix D of paper 04 (Maninis et al.; used by paper_mtl.experiments.single_tasking)
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EdgeTask(Task):
+    """Binary edges: class-balanced BCE, scored by :class:`EdgeF` with ``tolerance`` pixels."""
+
+    tolerance: int = 1
+
+    def new_metric(self) -> Metric:
+        return EdgeF(self.tolerance)
+
+
+@dataclass(frozen=True)
+class UnitNormalTask(Task):
+    """Surface normals: L1 between the unit-normalised prediction and the unit target (Appendix D)."""
+
+    def loss_map(self, pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        return loss_map("masked_l1", F.normalize(pred.float(), dim=1), target)
+
+
+_SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8.0
+
+
+def sobel(x: Tensor) -> Tensor:
+    """Horizontal and vertical Sobel derivatives of a one-channel map (N, 1, H, W) -> (N, 2, H, W)."""
+    kernel = torch.stack([_SOBEL, _SOBEL.T]).unsqueeze(1).to(x)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel)
+
+
+@dataclass(frozen=True)
+class GradientDepthTask(Task):
+    """Depth: per-pixel L1 plus the L1 between the Sobel gradients of prediction and target (Eigen & Fergus),
+    over valid (positive) target pixels; scored by RMSE per image, averaged over images."""
+
+    def loss_map(self, pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        pred, target = pred.float(), target.float()
+        valid = target > 0
+        inner = -F.max_pool2d(-valid.float(), 3, 1, 1) > 0
+        gradient = (sobel(pred) - sobel(target)).abs().sum(1, keepdim=True)
+        values = (pred - target).abs() + torch.where(inner, gradient, torch.zeros_like(gradient))
+        return values[:, 0], valid[:, 0]
+
+    def new_metric(self) -> Metric:
+        return PerImageRMSE()
+
+
+EDGE = register(EdgeTask("edge", 1, "balanced_bce", "odsf", True))
+UNIT_NORMAL = register(UnitNormalTask("normal_unit", 3, "masked_l1", "angle", False))
+GRADIENT_DEPTH = register(GradientDepthTask("depth_gradient", 1, "masked_l1", "rmse", False))

@@ -10,7 +10,6 @@ uninterrupted one.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +25,9 @@ from torch import Tensor, nn
 
 from paper_mtl import cost
 from paper_mtl.data.multitask import MultiTaskData
+from paper_mtl.files import atomic_path
+from paper_mtl.models.modes import eval_mode
+from paper_mtl.models.protocol import SharedRepresentation, SharesParameters, check_model
 from paper_mtl.profiles import check_choice, resolve_device
 from paper_mtl.progress import progress_bar
 from paper_mtl.tasks import Task, get_task
@@ -40,6 +42,11 @@ A generator is consumed lazily, so each entry may depend on the weights left by 
 """
 
 OPTIMIZERS = ("adam", "sgd")
+OptimizerFactory = Callable[[list[dict[str, Any]]], torch.optim.Optimizer]
+"""Builds the optimiser from parameter groups, e.g. ``functools.partial(torch.optim.AdamW, lr=1e-3)``."""
+SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
+"""Builds the learning-rate schedule from the optimiser, e.g. ``lambda opt: CosineAnnealingLR(opt, T_max=10)``;
+stepped once per epoch."""
 
 
 def seed_everything(seed: int) -> None:
@@ -47,6 +54,22 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def _check_optimizer(optimizer: str | OptimizerFactory, lr: float | None, momentum: float | None,
+                     weight_decay: float | None, lr_milestones: Sequence[int], scheduler: SchedulerFactory | None) -> None:
+    """Refuse settings :func:`fit` would otherwise ignore, naming them."""
+    if callable(optimizer):
+        given = {k: v for k, v in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)) if v is not None}
+        if given:
+            raise ValueError(f"an optimizer factory carries its own settings; got {given} as well")
+    else:
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        if optimizer == "adam" and momentum is not None:
+            raise ValueError(f"Adam has no momentum (got momentum={momentum}); for other betas pass "
+                             "optimizer=functools.partial(torch.optim.Adam, betas=...)")
+    if scheduler is not None and lr_milestones:
+        raise ValueError(f"give lr_milestones or a scheduler, not both (got lr_milestones={list(lr_milestones)})")
 
 
 def _step_logs(logs: Mapping[str, float | Tensor], index: int, step_tasks: Sequence[str]) -> dict[str, float | Tensor]:
@@ -95,7 +118,7 @@ class FitResult:
 
 
 def _forward(model: nn.Module, x: Tensor, tasks: Sequence[str]) -> tuple[dict[str, Tensor], Tensor | None]:
-    if hasattr(model, "encode") and hasattr(model, "decode"):
+    if isinstance(model, SharedRepresentation):
         features = model.encode(x)
         return model.decode(features, tasks), features
     return model(x, tasks=tasks), None
@@ -172,13 +195,11 @@ def evaluate(
     tasks = as_tasks(tasks)
     device = resolve_device(device)
     amp = (device.type == "cuda" or cost.dry_run()) if amp is None else amp
-    was_training = model.training
-    model.eval()
     data = _resident(data, device)
     metrics = {t: task.new_metric() for t, task in tasks.items()}
     loss_sums = {t: 0.0 for t in tasks}
     count = 0
-    try:
+    with eval_mode(model):
         for x, targets in cost.metered(data, batch_size, "evaluate", model):
             x = _prepare_inputs(x, device, False)
             targets = {t: targets[t].to(device, non_blocking=True) for t in tasks}
@@ -189,8 +210,6 @@ def evaluate(
                 loss_sums[t] += float(task.compute_loss(outputs[t], targets[t])) * len(x)
                 metrics[t].update(outputs[t], targets[t])
             count += len(x)
-    finally:
-        model.train(was_training)
     return {
         "loss": {t: loss_sums[t] / max(count, 1) for t in tasks},
         "metric": {t: metrics[t].compute() for t in tasks},
@@ -213,9 +232,8 @@ def _check_gradient_layout(model: nn.Module, strategy: Strategy) -> None:
 
 def _atomic_save(obj: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def fit(
@@ -227,12 +245,13 @@ def fit(
     strategy: Strategy | None = None,
     epochs: int = 1,
     batch_size: int = 32,
-    optimizer: str = "adam",
-    lr: float = 1e-3,
-    momentum: float = 0.9,
-    weight_decay: float = 0.0,
+    optimizer: str | OptimizerFactory = "adam",
+    lr: float | None = None,
+    momentum: float | None = None,
+    weight_decay: float | None = None,
     lr_milestones: Sequence[int] = (),
     lr_gamma: float = 0.1,
+    scheduler: SchedulerFactory | None = None,
     param_groups: Callable[[nn.Module], list[dict[str, Any]]] | None = None,
     batch_plan: BatchPlan | None = None,
     max_steps: int | None = None,
@@ -253,8 +272,12 @@ def fit(
         tasks: the tasks to train, as names or :class:`~paper_mtl.tasks.Task` objects.
         train, val: the splits; ``val`` is evaluated after every epoch (losses and metrics).
         strategy: how task losses become gradients; default :class:`WeightedSum` (equal weights).
-        optimizer: ``"adam"`` or ``"sgd"`` (with ``momentum``); ``lr_milestones`` divide the learning rate by
-            ``1/lr_gamma`` at those epochs; ``param_groups(model)`` may give per-group learning rates.
+        optimizer: ``"adam"`` or ``"sgd"`` with ``lr`` (default 1e-3), ``weight_decay`` (default 0) and, for SGD
+            only, ``momentum`` (default 0.9); or an :data:`OptimizerFactory`, which carries its own settings (then
+            ``lr``, ``momentum`` and ``weight_decay`` must stay unset). ``param_groups(model)`` may give per-group
+            learning rates.
+        lr_milestones, lr_gamma: divide the learning rate by ``1/lr_gamma`` at those epochs; or ``scheduler``, a
+            :data:`SchedulerFactory` (not both).
         batch_plan: how a mini-batch becomes optimiser steps (see :data:`BatchPlan`); parameters that a step's
             tasks do not use get no gradient, so no momentum or weight-decay update either.
         max_steps: stop after this many optimiser steps (e.g. paper 03's early-stopping approximation).
@@ -264,8 +287,9 @@ def fit(
             1 on CPU, 25 on CUDA; also at the end of every epoch, before its checkpoint is written). A non-finite
             loss raises ``FloatingPointError`` naming the task(s) and the step where it first appeared.
     """
+    model = check_model(model)
     tasks = as_tasks(tasks)
-    check_choice("optimizer", optimizer, OPTIMIZERS)
+    _check_optimizer(optimizer, lr, momentum, weight_decay, lr_milestones, scheduler)
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     missing = [t for t in tasks if t not in train.targets]
@@ -287,12 +311,16 @@ def fit(
     if extra:
         groups.append({"params": extra})
     fused = device.type == "cuda" or dry  # one kernel per step instead of several per parameter; CPU keeps its numbers
-    if optimizer == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, fused=fused or None)
+    opt: torch.optim.Optimizer
+    if callable(optimizer):
+        opt = optimizer(groups)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(groups, lr=1e-3 if lr is None else lr, weight_decay=weight_decay or 0.0, fused=fused or None)
     else:
-        opt = torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused or None)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(opt, list(lr_milestones), lr_gamma)
-    shared = model.shared_parameters() if hasattr(model, "shared_parameters") else []
+        opt = torch.optim.SGD(groups, lr=1e-3 if lr is None else lr, momentum=0.9 if momentum is None else momentum,
+                              weight_decay=weight_decay or 0.0, fused=fused or None)
+    schedule = scheduler(opt) if scheduler else torch.optim.lr_scheduler.MultiStepLR(opt, list(lr_milestones), lr_gamma)
+    shared = model.shared_parameters() if isinstance(model, SharesParameters) else []
     generator = torch.Generator().manual_seed(seed)
     train = _resident(train, device)
     val = None if val is None else _resident(val, device)
@@ -305,7 +333,7 @@ def fit(
         state = torch.load(ckpt_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        schedule.load_state_dict(state["scheduler"])
         strategy.load_state_dict(state["strategy"])
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
@@ -355,7 +383,7 @@ def fit(
                 bar.update(1)
             watch.check(epoch, step - 1)
             _materialise(step_rows[epoch_start:])
-            scheduler.step()
+            schedule.step()
             row: dict[str, Any] = {"epoch": epoch + 1, "step": step, "lr": opt.param_groups[0]["lr"]}
             row.update({f"train_loss.{t}": float(sums[t]) / max(counts[t], 1) for t in tasks})
             if val is not None:
@@ -369,7 +397,7 @@ def fit(
             if ckpt_path:
                 _atomic_save(
                     {
-                        "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
+                        "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": schedule.state_dict(),
                         "strategy": strategy.state_dict(), "generator": generator.get_state(),
                         "torch_rng": torch.get_rng_state(), "rows": rows, "step_rows": step_rows,
                         "epoch": epoch + 1, "step": step, "best": best,

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from paper_mtl.claims import (
-    DECISIVE, FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, SANITY, SUPPORTING,
-    WITHIN_NOISE, Check, Claim, format_mean_se, mean_se, seed_list,
+    CONSISTENT, DECISIVE, FAILS, HOLDS, INCONCLUSIVE, INCONSISTENT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY,
+    PARTLY_CONSISTENT, REPRODUCED, SANITY, SUPPORTING, WITHIN_NOISE, Check, Claim, format_mean_se, mean_se, seed_list,
 )
 
 HOLD, FAIL = Check.truth("holds", True), Check.truth("fails", False)
@@ -83,6 +83,15 @@ def test_paired_check_is_a_paired_t_test():
         Check.paired("x", [1], [1], better="more")
 
 
+def test_a_tie_on_every_seed_is_no_evidence_but_a_constant_gap_is():
+    same = [0.5, 0.6, 0.7]
+    tie = Check.paired("the same models", same, same)
+    assert tie.state == WITHIN_NOISE and "a tie on every seed" in tie.detail
+    assert Check.paired("always 0.1 better", np.add(same, 0.1), same).state == HOLDS
+    assert Check.paired("always 0.1 worse", same, np.add(same, 0.1)).state == FAILS
+    assert Check.paired("ties but needs a margin", same, same, margin=0.05).state == FAILS
+
+
 def test_within_check_holds_only_when_the_interval_is_inside_the_tolerance():
     a = np.array([1.00, 1.01, 0.99, 1.00])
     assert Check.within("close", a, a + 0.001, tolerance=0.05).state == HOLDS
@@ -109,6 +118,54 @@ def test_correlation_uses_a_fisher_interval_with_the_claimed_sign():
     assert null.state in (WITHIN_NOISE, FAILS)
     with pytest.raises(ValueError, match="constant"):
         Check.correlation("flat", x, np.ones(40), sign=1)
+
+
+def test_small_or_perfect_correlations_use_exact_permutation_p_values():
+    x = np.arange(5.0)
+    perfect = Check.correlation("5 points in order", x, 2 * x + 1, sign=1, method="spearman")
+    assert perfect.state == HOLDS and perfect.low is None
+    assert perfect.p_for == pytest.approx(1 / math.factorial(5))  # only the identity ordering reaches ρ = 1
+    assert Check.correlation("claimed the other sign", x, 2 * x + 1, sign=-1, method="spearman").state == FAILS
+    assert Check.correlation("4 points in order", x[:4], x[:4], sign=1).state == WITHIN_NOISE  # p = 1/24 > 0.025
+    nearly = Check.correlation("one swap", x, [0, 2, 1, 3, 4], sign=1, method="spearman")  # ρ = 0.9: the identity and 4 adjacent swaps reach it
+    assert nearly.state == WITHIN_NOISE and nearly.p_for == pytest.approx(5 / 120)
+    many = np.arange(12.0)  # a perfect correlation over more points: a sample of orderings, never a zero p-value
+    big = Check.correlation("12 points in order", many, many, sign=1)
+    assert big.state == HOLDS and 0 < big.p_for < 0.001
+    assert "permutation" in big.row()["95% interval"]
+    with pytest.raises(ValueError, match="both one-sided p-values or an interval"):
+        Check("x", 0.5, p_for=0.01, p_against=0.9, low=0.1, high=0.2)
+
+
+def test_bootstrap_resamples_the_independent_units():
+    rng = np.random.default_rng(1)
+    networks = [rng.normal(0.3, 0.05, size=5) for _ in range(8)]  # 8 networks, 5 correlated points each
+
+    def mean_of(units):
+        return float(np.mean(np.concatenate(units)))
+
+    check = Check.bootstrap("networks improve", mean_of, networks)
+    assert check.state == HOLDS and check.effect == pytest.approx(mean_of(networks)) and check.n == 8
+    assert check == Check.bootstrap("networks improve", mean_of, networks)  # the seed fixes the resamples
+    split = [np.full(5, v) for v in (0.4, -0.4, 0.3, -0.3, 0.35, -0.35, 0.2, -0.2)]  # units that disagree
+    assert Check.bootstrap("units disagree", mean_of, split).state == WITHIN_NOISE
+    assert Check.bootstrap("worse", mean_of, [-u for u in networks]).state == FAILS
+    # the same 40 points treated as independent would give a much narrower interval than the clustered one
+    one_network_each = [np.array([v]) for v in np.concatenate(split)]
+    narrow = Check.bootstrap("points as units", mean_of, one_network_each)
+    wide = Check.bootstrap("networks as units", mean_of, split)
+    assert narrow.high - narrow.low < wide.high - wide.low
+    with pytest.raises(ValueError, match="at least 8 independent units, got 3; over fewer, compare per-unit"):
+        Check.bootstrap("three seeds that agree", mean_of, networks[:3])
+
+
+def test_audits_read_as_consistency_with_the_paper_itself():
+    def audit(*checks):
+        return Claim("an audit", "the text says 90/110", "Table 1", "88/110", list(checks), audit=True)
+
+    assert audit(HOLD).verdict == CONSISTENT
+    assert audit(FAIL).verdict == INCONSISTENT
+    assert audit(HOLD.as_kind(DECISIVE, "a"), FAIL.as_kind(DECISIVE, "b")).verdict == PARTLY_CONSISTENT
 
 
 def test_exact_checks_and_bad_input():

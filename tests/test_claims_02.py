@@ -52,8 +52,9 @@ def test_figs_reproduced_when_ours_beats_the_best_other_method_on_every_dataset(
     claim = E.figs_claim(_losses(0.2, linear_gap=0.1))
     assert claim.verdict == REPRODUCED
     assert {c.group for c in claim.of_kind(DECISIVE)} == set(E.DATASETS)
-    assert len(claim.of_kind(DECISIVE)) == 6 and all(c.n == 3 for c in claim.checks)
-    assert [c.state for c in claim.of_kind(SUPPORTING)] == [HOLDS, HOLDS]  # the linear sum, street only
+    assert len(claim.of_kind(DECISIVE)) == 6 and all(c.n == 2 for c in claim.of_kind(DECISIVE))  # held-out seeds
+    supporting = claim.of_kind(SUPPORTING)  # the linear sum, street only: below it, and differs from it
+    assert len(supporting) == 4 and all(c.n == 3 and c.state == HOLDS for c in supporting)
 
 
 def test_figs_drops_when_ours_is_no_better_or_worse():
@@ -63,11 +64,25 @@ def test_figs_drops_when_ours_is_no_better_or_worse():
     assert one_worse.verdict == PARTLY and "fails: street_cs" in one_worse.summary()
 
 
+def test_figs_the_seed_that_chose_the_rival_is_not_its_test():
+    """Ours far ahead at the first seed (where the rival is chosen) and behind at the others: not reproduced."""
+    losses = _losses(-0.2)
+    first = losses["seed"] == SEEDS[0]
+    for task, column in ((E.SEG, "ts_loss"), (E.DEPTH, "td_loss")):
+        rows = first & (losses["method"] == E.OURS[task])
+        losses.loc[rows, column] -= 1.0
+    claim = E.figs_claim(losses)
+    assert claim.verdict == NOT_REPRODUCED
+    assert all(c.n == 2 for c in claim.of_kind(DECISIVE))
+
+
 def test_figs_one_seed_is_within_noise_and_a_linear_sum_equal_to_ours_does_not_count_against():
     assert E.figs_claim(_losses(0.2, seeds=(0,))).verdict == INCONCLUSIVE
-    claim = E.figs_claim(_losses(0.2, linear_gap=0.0))  # the weights barely acted: ours == linear sum
+    claim = E.figs_claim(_losses(0.2, linear_gap=0.0), "quick")  # the weights barely acted: ours == linear sum
     assert claim.verdict == REPRODUCED
-    assert all(c.state != HOLDS for c in claim.of_kind(SUPPORTING))
+    assert all(c.state == WITHIN_NOISE for c in claim.of_kind(SUPPORTING))  # neither below nor different
+    s = E.settings("quick")
+    assert f"first {s.warmup} of {s.epochs} epochs" in claim.ours and "differ by at most" in claim.ours
     assert E.figs_claim(_losses(0.2, linear_gap=-0.1)).verdict == PARTLY  # the linear sum beats ours
 
 
@@ -105,29 +120,41 @@ def _regions(car, full, classes=None, noise=0.002):
 
 
 def test_table1_reproduced_on_the_papers_pattern():
-    claim = E.table1_claim(_regions(car=-0.03, full=0.01))
+    claim = E.table1_claim(_regions(car=-0.03, full=0.01))  # car better; road worse; sky better
     assert claim.verdict == REPRODUCED
     assert [c.state for c in claim.of_kind(DECISIVE)] == [HOLDS, HOLDS]
-    assert "better beyond noise inside sky, car" in claim.ours or "inside car, sky" in claim.ours
+    assert "some class other than car" in claim.of_kind(DECISIVE)[1].name
+    assert "(Bonferroni): road" in claim.ours
 
 
-def test_table1_drops_on_the_reverse_pattern_and_on_equal_models():
-    reverse = E.table1_claim(_regions(car=0.03, full=-0.01))  # what our quick run showed
+def test_table1_drops_when_car_is_worse_or_no_other_class_degrades():
+    reverse = E.table1_claim(_regions(car=0.03, full=-0.01, classes={"road": -0.03}))  # every class but car better
     assert reverse.verdict == NOT_REPRODUCED
     assert [c.state for c in reverse.of_kind(DECISIVE)] == [FAILS, FAILS]
+    only_car = E.table1_claim(_regions(car=-0.03, full=0.01, classes={"road": -0.03}))  # the full image worse is not it
+    assert only_car.verdict == NOT_REPRODUCED and only_car.of_kind(DECISIVE)[1].state == FAILS
+
+
+def test_table1_nothing_significant_is_within_noise_not_a_failure():
     equal = E.table1_claim(_regions(car=0.0, full=0.0, classes={"road": 0.0, "sky": 0.0}))
     assert equal.verdict == INCONCLUSIVE
-    assert all(c.state == FAILS for c in equal.of_kind(SUPPORTING) if c.name.startswith("a class"))
+    assert all(c.state == WITHIN_NOISE for c in equal.checks)
+    assert "(Bonferroni): none" in equal.ours
 
 
-def test_table1_generic_help_and_hurt_is_only_supporting():
-    """Some class better and some worse (the check that made the old row read `partly`) cannot carry the claim."""
-    claim = E.table1_claim(_regions(car=0.03, full=-0.01, classes={"road": 0.05, "sky": -0.05}))
-    generic = [c for c in claim.checks if c.name.startswith("a class")]
-    assert generic and all(c.kind == SUPPORTING and c.state == HOLDS for c in generic)
-    assert claim.verdict == NOT_REPRODUCED
-    half = E.table1_claim(_regions(car=-0.03, full=-0.01))  # car better, but the whole image better too
-    assert half.verdict == NOT_REPRODUCED
+def test_table1_non_car_and_full_image_rows_only_support():
+    claim = E.table1_claim(_regions(car=-0.03, full=-0.01))  # the sentence holds; outside car and overall better
+    rows = [c for c in claim.checks if "full image" in c.name or "outside car" in c.name]
+    assert [(c.kind, c.state) for c in rows] == [(SUPPORTING, FAILS)] * 2
+    assert claim.verdict == PARTLY
+
+
+def test_table1_some_class_is_corrected_for_the_number_of_classes():
+    """A class worse by about 5 standard errors holds alone (t at 95 %) but not among two (Bonferroni)."""
+    per_seed = _regions(car=-0.03, full=0.01, classes={"road": 0.006, "sky": -0.03})
+    assert E.table1_claim(per_seed).of_kind(DECISIVE)[1].state == WITHIN_NOISE
+    alone = per_seed[per_seed["class"] != "sky"]
+    assert E.table1_claim(alone).of_kind(DECISIVE)[1].state == HOLDS
 
 
 def test_table1_published_evidence_comes_from_the_published_table(patch_published):
@@ -161,27 +188,48 @@ def _final(smallest):
     return pd.DataFrame(rows)
 
 
-def test_weights_reproduced_when_a_weight_goes_to_zero_in_every_run():
-    claim = E.weights_claim(_final(0.0))
+def _toy(literal, intent=None, helpful=None):
+    """The toy's final weights: the harmful class's per seed under each reading (as many seeds as ``literal``
+    has), the helpful class's under both."""
+    n = len(literal)
+    intent = intent or (0.0,) * n
+    helpful = helpful or tuple(1.3 - 0.05 * i for i in range(n))
+    return pd.DataFrame([{"update": u, "seed": s, "class": c, "final_weight": w}
+                         for u, harmful in (("literal", literal), ("intent", intent))
+                         for s in range(n) for c, w in (("helpful", helpful[s]), ("harmful", harmful[s]))])
+
+
+def test_weights_reproduced_when_the_harmful_class_goes_to_zero_under_the_printed_rule():
+    claim = E.weights_claim(_final(0.3), _toy(literal=(0.0, 0.0, 0.0)))  # scene runs: no weight near zero
     assert claim.verdict == REPRODUCED
-    assert len(claim.of_kind(DECISIVE)) == 4 and {c.group for c in claim.of_kind(DECISIVE)} == {"street", "indoor"}
-    assert [c.state for c in claim.of_kind(SANITY)] == [HOLDS]
-    relu = E.weights_claim(_final(0.0).assign(final_weight=lambda t: t["final_weight"].where(t["class"] != "a", 0.0)))
-    assert relu.verdict == REPRODUCED  # a weight the ReLU holds at exactly 0 in every seed
+    assert [c.name for c in claim.of_kind(DECISIVE)] == ["toy, literal Eq. 10: harmful class's final weight below "
+                                                         "0.05 (over seeds)"]
+    assert len(claim.of_kind(SUPPORTING)) == 3 and [c.state for c in claim.of_kind(SANITY)] == [HOLDS]
+    assert "described, not tested" in claim.ours
 
 
-def test_weights_drop_when_no_weight_gets_near_zero():
-    assert E.weights_claim(_final(0.3)).verdict == NOT_REPRODUCED  # as at quick: the smallest weights end ~0.3
-    assert E.weights_claim(_final(0.045)).verdict == INCONCLUSIVE  # at the bound, within seed noise
-    mixed = _final(0.0)
-    mixed.loc[(mixed["dataset"] == "indoor") & (mixed["class"] == "a"), "final_weight"] = 0.4
-    assert E.weights_claim(mixed).verdict == PARTLY
+def test_weights_drop_when_the_harmful_class_keeps_its_weight():
+    assert E.weights_claim(_final(0.0), _toy(literal=(2.0, 5.9, 6.2, 4.0, 5.0))).verdict == NOT_REPRODUCED
+    assert E.weights_claim(_final(0.0), _toy(literal=(0.0, 0.0, 0.8))).verdict == INCONCLUSIVE  # one seed does not
+    assert E.weights_claim(_final(0.0), _toy(literal=(2.0, 5.9, 6.2))).verdict == INCONCLUSIVE  # 3 seeds this spread
+    intent_fails = E.weights_claim(_final(0.0), _toy(literal=(0.0, 0.0, 0.0), intent=(1.5, 1.6, 1.7)))
+    assert intent_fails.verdict == PARTLY  # the sign-corrected reading only supports
+
+
+def test_weights_on_the_library_toy_the_printed_rule_raises_the_harmful_class():
+    toy = E.toy_final_weights()
+    assert sorted(toy["seed"].unique()) == list(range(E.TOY_SEEDS)) and len(toy) == 2 * E.TOY_SEEDS * 2  # readings x seeds x classes
+    claim = E.weights_claim(_final(0.3), toy)
+    assert claim.verdict == NOT_REPRODUCED
+    states = {c.name.split(" class")[0]: c.state for c in claim.of_kind(SUPPORTING)}
+    assert states == {"toy, literal Eq. 10: helpful": FAILS, "toy, intent Eq. 10: harmful": HOLDS,
+                      "toy, intent Eq. 10: helpful": HOLDS}
 
 
 def test_weights_sanity_fails_on_a_negative_weight_but_is_never_counted():
     final = _final(0.0)
     final.loc[0, "min_over_training"] = -0.1
-    claim = E.weights_claim(final)
+    claim = E.weights_claim(final, _toy(literal=(0.0, 0.0, 0.0)))
     assert [c.state for c in claim.of_kind(SANITY)] == [FAILS] and claim.verdict == REPRODUCED
 
 

@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from paper_mtl.claims import INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, SANITY, SUPPORTING
+from paper_mtl.claims import (CONSISTENT, DECISIVE, INCONCLUSIVE, INCONSISTENT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY,
+                               PARTLY_CONSISTENT, REPRODUCED, SANITY, SUPPORTING)
 from paper_mtl.experiments import single_tasking as st
-from paper_mtl.experiments import single_tasking_claims as stc
+from paper_mtl.experiments.single_tasking import claims as stc
 
 
 def table(name, ours=None, backbone=None):
@@ -28,9 +29,10 @@ def costs(variants):
     return {v: (d, params[v], macs[v]) for v, d in variants.items()}
 
 
-def seeds(multi, se_adv):
+def seeds(multi, se_adv, **more):
     return pd.DataFrame([{"seed": s, "backbone": "R-26", "variant": v, "delta_m": d}
-                         for v, values in (("multi", multi), ("se_adv", se_adv)) for s, d in enumerate(values)])
+                         for v, values in (("multi", multi), ("se_adv", se_adv), *more.items())
+                         for s, d in enumerate(values)])
 
 
 HOLD = seeds([6.0, 6.3, 5.8], [0.5, 0.9, 0.4])
@@ -56,6 +58,8 @@ def test_adversarial_claim_and_sanity_of_inference_cost():
     sanity = claim.of_kind(SANITY)
     assert sanity and all(c.state == "holds" for c in sanity)
     assert claim.verdict == INCONCLUSIVE  # adv trains one seed
+    decisive = claim.of_kind(DECISIVE)[0]  # against the mean of every seed of multi, without an interval
+    assert "(n=3)" in decisive.detail and decisive.low is None and "one seed at quick: cannot be beyond noise" in claim.ours
     multi = HOLD[HOLD["variant"] == "multi"]
     adv = pd.concat([multi, multi.assign(variant="adv", delta_m=[4.0, 4.2, 3.9])])
     assert stc.table3d_adversarial_claim(t, adv, "quick").verdict == REPRODUCED
@@ -70,16 +74,21 @@ def test_multitask_drop_holds_and_its_null():
     assert stc.multitask_drop_claim({"3d": t}, equal, "quick").verdict == INCONCLUSIVE
     gain = seeds([-2.0, -2.5, -1.8], [0.0, 0.0, 0.0])
     assert stc.multitask_drop_claim({"3d": t}, gain, "quick").verdict == NOT_REPRODUCED
-    untrained = table("7")
+    untrained = table("7")  # a table we did not train is no evidence: no group, named in ours
     claim = stc.multitask_drop_claim({"3d": t, "7": untrained}, HOLD, "quick")
-    assert claim.verdict == PARTLY and "not trained" in claim.ours
+    assert claim.verdict == REPRODUCED and "7 not trained at quick" in claim.ours and list(claim.groups()) == ["PASCAL R-26"]
 
 
-def test_table3e_partly_at_most_without_deeper_backbones():
-    t = table("3e")
-    assert stc.table3e_claim(t, HOLD, "quick").verdict == PARTLY
-    assert stc.table3e_claim(t, REVERSED, "quick").verdict == NOT_REPRODUCED
+def test_table3e_needs_several_depths():
+    t = table("3e")  # only the seeded R-26 networks: one depth cannot show invariance to depth
+    for rows in (HOLD, REVERSED):
+        claim = stc.table3e_claim(t, rows, "quick")
+        assert claim.verdict == NOT_TESTABLE and [c.kind for c in claim.checks] == [SUPPORTING]
     assert stc.table3e_claim(t, None, "quick").verdict == NOT_TESTABLE
+    deeper = pd.concat([table("3e", costs({"single": 0.0, "multi": 6.0, "se_adv": 0.5}), b) for b in ("R-26", "R-50")])
+    deeper = deeper.drop_duplicates(subset=["backbone", "variant", "source"])
+    assert stc.table3e_claim(deeper, HOLD, "quick").verdict == PARTLY  # R-26 holds over seeds, R-50 has one seed
+    assert stc.table3e_claim(deeper, REVERSED, "quick").verdict == NOT_REPRODUCED
 
 
 def test_tables45_need_both_baselines():
@@ -89,7 +98,7 @@ def test_tables45_need_both_baselines():
     assert "NYUD R-50: Δm se_adv < Δm multi" in names and "NYUD R-50: Δm se_adv < Δm single-task (0)" in names
     assert claim.verdict == INCONCLUSIVE  # one seed each
     untrained = stc.tables45_claim({"4a": t, "4b": table("4b")}, "quick")
-    assert "FSV R-50" in untrained.groups()
+    assert list(untrained.groups()) == ["NYUD R-50"] and "4b not trained at quick" in untrained.ours
 
 
 def test_table3b_3c_and_3a():
@@ -102,8 +111,28 @@ def test_table3b_3c_and_3a():
     t3c = table("3c", costs({"single": 0.0, "multi": 6.0, "se_dec": 1.4, "se": 0.6}))
     c3 = stc.table3c_claim(t3c, HOLD, "quick")
     assert c3.verdict == INCONCLUSIVE and c3.of_kind(SANITY)[0].state == "holds"
-    t3a = table("3a").drop(columns=[], errors="ignore")
+    t3a = table("3a")
     assert stc.table3a_claim(t3a, "quick").verdict == NOT_TESTABLE
+    assert "imputed: single row" in stc.table3a_claim(t3a, "quick").published
+
+
+def test_table3b_decides_when_every_variant_is_seeded():
+    t = table("3b", costs({"single": 0.0, "multi": 6.0, "ra": 1.4, "se": 0.6}))
+    seeded = seeds([6.0, 6.3, 5.8], [0.5, 0.9, 0.4], ra=[1.4, 1.6, 1.2], se=[0.6, 0.8, 0.5])
+    claim = stc.table3b_claim(t, seeded, "quick")
+    assert claim.verdict == REPRODUCED and all(c.n == 3 for c in claim.of_kind(DECISIVE))
+    null = seeds([6.0, 6.3, 5.8], [0.5, 0.9, 0.4], ra=[1.4, 1.6, 1.2], se=[1.5, 1.2, 1.3])  # SE no better than RA
+    assert stc.table3b_claim(t, null, "quick").verdict == INCONCLUSIVE
+
+
+def test_table3a_one_seed_says_so():
+    metrics = {"single_plain": 60.0, "single": 62.0, "multi_plain": 55.0, "multi": 57.0}
+    paper = table("3a")
+    ours = pd.DataFrame([{"backbone": "R-26", "variant": v, "source": "ours", "edge": m, "seg": m, "parts": m,
+                          "norm": 20.0, "sal": m} for v, m in metrics.items()])
+    claim = stc.table3a_claim(pd.concat([paper, ours], ignore_index=True), "quick")
+    assert claim.verdict == INCONCLUSIVE and "one seed at quick: cannot be beyond noise" in claim.ours
+    assert all(c.effect > 0 for c in claim.of_kind(DECISIVE))  # SE helps, but one seed is no verdict
 
 
 def test_untrained_tables_are_not_testable():
@@ -122,17 +151,29 @@ def test_depth_trends_need_an_interval():
     assert stc.fig6_claim(wobbly).verdict == INCONCLUSIVE
     falling = rising.assign(silhouette=rising["silhouette"][::-1].to_numpy())
     assert stc.fig6_claim(falling).verdict == NOT_REPRODUCED
+
+
+
+def test_fig1_lacks_a_control():
+    depth = np.arange(8)
     similar = pd.DataFrame({"depth": depth, "similarity": np.linspace(0.9, 0.1, 8)})
-    assert stc.fig1_claim(similar).verdict == REPRODUCED
-    assert stc.fig1_claim(similar.assign(similarity=similar["similarity"][::-1].to_numpy())).verdict == NOT_REPRODUCED
+    control = similar.assign(similarity=1.0)
+    claim = stc.fig1_claim(similar, control)
+    assert claim.verdict == NOT_TESTABLE and "lacks a control" in claim.ours
+    assert [c.state for c in claim.of_kind(SUPPORTING)] == ["holds"] and claim.of_kind(SANITY)[0].state == "holds"
+    rising = stc.fig1_claim(similar.assign(similarity=similar["similarity"][::-1].to_numpy()), control)
+    assert rising.verdict == NOT_TESTABLE and rising.of_kind(SUPPORTING)[0].state == "fails"
 
 
-def test_resources_decisive_on_parameters_sanity_on_ordering():
-    df = pd.DataFrame({"backbone": ["R-26"] * 4, "variant": ["single", "multi", "se_dec", "se"],
-                       "params": [50, 10, 11, 12], "multiply_adds": [50, 10, 30, 50]})
-    claim = stc.resources_claim(df)
-    assert claim.verdict == REPRODUCED and len(claim.of_kind(SANITY)) == 2
-    assert stc.resources_claim(df.assign(params=[10, 10, 11, 12])).verdict == NOT_REPRODUCED
+def test_resources_decisive_on_reaching_single_task_sanity_on_parameters():
+    df = pd.DataFrame({"backbone": ["R-26"] * 4, "variant": ["single", "multi", "se_dec", "se_adv"],
+                       "params": [50, 10, 11, 12], "multiply_adds": [50, 10, 30, 50], "delta_m_same": [0, 5, 3, -1.0]})
+    claim = stc.resources_claim(df, seeds([6.0, 6.3, 5.8], [-1.0, -1.3, -0.8]), "quick")
+    assert claim.verdict == REPRODUCED and len(claim.of_kind(SANITY)) == 3
+    assert "parameters" not in claim.of_kind(DECISIVE)[0].name
+    assert stc.resources_claim(df, seeds([6.0, 6.3, 5.8], [4.0, 4.4, 3.7]), "quick").verdict == NOT_REPRODUCED
+    assert stc.resources_claim(df, seeds([6.0, 6.3, 5.8], [0.4, -0.5, 0.2]), "quick").verdict == INCONCLUSIVE
+    assert stc.resources_claim(df, None, "quick").verdict == INCONCLUSIVE  # one seed
 
 
 def test_qualitative_is_not_counted_twice():
@@ -143,11 +184,11 @@ def test_qualitative_is_not_counted_twice():
 
 def test_audit_claim_drops_on_an_inconsistent_row():
     audit = st.audit_published()
-    assert stc.audit_claim(audit).verdict == PARTLY
+    assert stc.audit_claim(audit).audit and stc.audit_claim(audit).verdict == PARTLY_CONSISTENT
     fine = audit.assign(consistent=audit["consistent"].map(lambda c: None if c is None else True))
-    assert stc.audit_claim(fine).verdict == REPRODUCED
+    assert stc.audit_claim(fine).verdict == CONSISTENT
     bad = audit.assign(consistent=audit["consistent"].map(lambda c: None if c is None else False))
-    assert stc.audit_claim(bad).verdict == NOT_REPRODUCED
+    assert stc.audit_claim(bad).verdict == INCONSISTENT
 
 
 def test_published_evidence_is_read_from_the_package(patch_published):

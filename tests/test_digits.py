@@ -17,10 +17,10 @@ from paper_mtl.data.digits import (
     digit_source,
     multidigit,
     partition_pairs,
-    plot_samples,
     source_digits,
 )
 from paper_mtl.data.mnist import prepare_mnist
+from paper_mtl.plots.digits import plot_samples
 
 SIZES = (40, 10, 15)
 MNIST_NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]

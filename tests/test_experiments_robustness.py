@@ -240,7 +240,7 @@ def test_prepared_taskonomy_without_a_needed_task_stops_before_training(tmp_path
     _fake_taskonomy(["segment_semantic", "depth_zbuffer", "edge_texture", "normal"])
     settings = E.RobustnessSettings.for_profile("smoke")
     assert E.profile_letters(settings) == "sdek"
-    monkeypatch.setattr(E, "_sweep", lambda *a, **k: pytest.fail("trained despite a missing task"))
+    monkeypatch.setattr(E.runs, "_sweep", lambda *a, **k: pytest.fail("trained despite a missing task"))
     for experiment in (E.robustness_vs_tasks, E.pair_table, E.algorithm1_comparison, E.lemma1_gradient_norms):
         with pytest.raises(ValueError, match=r"lacks task\(s\) \['keypoints2d'\]"):
             experiment(settings, device="cpu", progress=False)
@@ -278,7 +278,7 @@ def test_prepared_cityscapes_is_algorithm1s_data(tmp_path, monkeypatch):
         seen.extend(configs)
         raise InterruptedError
 
-    monkeypatch.setattr(E, "_sweep", stop_after_seeing)
+    monkeypatch.setattr(E.runs, "_sweep", stop_after_seeing)
     with pytest.raises(InterruptedError):
         E.algorithm1_comparison(E.RobustnessSettings.for_profile("smoke"), device="cpu", progress=False)
     assert {c["data"]["source"] for c in seen} == {"cityscapes7"} and {c["tasks"] for c in seen} == {"s", "sd"}

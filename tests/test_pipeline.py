@@ -273,3 +273,25 @@ def test_full_length_repeats_a_dry_runs_first_batch_to_the_real_shape(monkeypatc
     monkeypatch.setenv(cost.DRY_RUN_ENV, "1")
     filled = cost.full_length(rows, 7)
     assert filled.shape == (7, 2) and torch.equal(filled[3:6], rows)
+
+
+def test_notebook_01_opens_with_the_finished_ledger_after_a_run(tmp_path, monkeypatch):
+    import nbformat
+
+    from paper_mtl.claims import Check, Claim
+    from paper_mtl.reporting import Report, ledger_overview
+
+    figures = tmp_path / "figures"
+    Report("02_x", "02 x", "quick", root=figures).claim(Claim("x", "x helps", "published", "ours", [Check.truth("t", True)]))
+    book = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("ledger_overview(profile)", metadata={"tags": [pipeline.LEDGER_CELL_TAG]}),
+        nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output("execute_result", data={"text/plain": "2"})]),
+    ])
+    path = tmp_path / "01_demo.ipynb"
+    nbformat.write(book, path)
+    monkeypatch.setattr(pipeline, "REPO_FIGURES", figures)
+    pipeline._refresh_ledger_cell(path, "quick")
+    first, second = nbformat.read(path, as_version=4).cells
+    assert first.outputs[0]["data"]["text/html"] == ledger_overview("quick", figures)._repr_html_()
+    assert "02 x" in first.outputs[0]["data"]["text/plain"] and second.outputs[0]["data"]["text/plain"] == "2"
+    assert ledger_overview("quick", figures).loc["total", "reproduced"] == 1

@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from paper_mtl.claims import (  # noqa: E402
-    INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, REPRODUCED, RULE, Check, Claim,
+    NOT_REPRODUCED, PARTLY, REPRODUCED, RULE, VERDICTS, Check, Claim,
 )
 from paper_mtl.reporting import (  # noqa: E402
     MISSING, README_END, README_START, Report, figures_dir, ledger_summary, read_claims, read_provenance,
@@ -126,10 +126,8 @@ def test_claims_ledger_keeps_each_profile(tmp_path):
         ("07 demo", "paper", "88/110", REPRODUCED),
     ]
     assert all(list(r) == ["paper", "claim", "published evidence", "our evidence", "profile", "verdict"] for r in rows)
-    assert ledger_summary(tmp_path) == {
-        "quick": {REPRODUCED: 0, PARTLY: 1, NOT_REPRODUCED: 1, INCONCLUSIVE: 0, NOT_TESTABLE: 0},
-        "paper": {REPRODUCED: 1, PARTLY: 0, NOT_REPRODUCED: 0, INCONCLUSIVE: 0, NOT_TESTABLE: 0},
-    }
+    zeros = dict.fromkeys(VERDICTS, 0)
+    assert ledger_summary(tmp_path) == {"quick": {**zeros, PARTLY: 1, NOT_REPRODUCED: 1}, "paper": {**zeros, REPRODUCED: 1}}
     text = (tmp_path / "CLAIMS.md").read_text()
     assert "do not edit by hand" in text and RULE in text
     assert ("Summary at quick: 0 reproduced, 1 partly, 1 not reproduced, 0 inconclusive, 0 not testable here; "

@@ -6,7 +6,8 @@ import torch
 from matplotlib.figure import Figure
 
 from paper_mtl.data import scenes
-from paper_mtl.data.scenes import FAMILIES, FAR_DEPTH, LABEL_KEYS, classes, part_classes, plot_scene, render
+from paper_mtl.data.scenes import FAMILIES, FAR_DEPTH, LABEL_KEYS, classes, part_classes, render
+from paper_mtl.plots.scenes import plot_scene
 
 N, SIZE = 6, 32
 CHANNELS = {"rgb": 3, "depth_zbuffer": 1, "depth_euclidean": 1, "normal": 3, "reshading": 1, "edge_texture": 1,
@@ -198,7 +199,7 @@ def test_same_seed_same_arrays_and_other_seed_differs():
 def test_scene_depends_only_on_seed_and_index(monkeypatch):
     """Prefix property, also when the scenes are split into other chunks."""
     whole = render(5, size=16, family="indoor", seed=3)
-    monkeypatch.setattr(scenes, "_CHUNK_PIXELS", 2 * 16 * 16)
+    monkeypatch.setattr(scenes.api, "_CHUNK_PIXELS", 2 * 16 * 16)
     chunked = render(5, size=16, family="indoor", seed=3)
     prefix = render(3, size=16, family="indoor", seed=3)
     for key in LABEL_KEYS:
@@ -215,7 +216,7 @@ def test_tile_culling_changes_nothing(family, monkeypatch):
     def every_tile(s, kind, cam, cones):
         return (s[:, :, scenes._ACTIVE:scenes._ACTIVE + 1] > 0).expand(-1, -1, cones[0].shape[-1])
 
-    monkeypatch.setattr(scenes, "_candidates", every_tile)
+    monkeypatch.setattr(scenes.raycast, "_candidates", every_tile)
     brute = render(4, size=SIZE, family=family, seed=9)
     for key in LABEL_KEYS:
         np.testing.assert_array_equal(culled[key], brute[key], err_msg=key)

@@ -5,7 +5,7 @@ import torch
 
 from paper_mtl.data.store import save_split
 from paper_mtl.experiments import single_tasking as st
-from paper_mtl.experiments import single_tasking_claims as stc
+from paper_mtl.experiments.single_tasking import claims as stc
 from paper_mtl.claims import NOT_TESTABLE
 
 

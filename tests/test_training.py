@@ -172,3 +172,47 @@ def test_non_finite_loss_names_the_task_and_step_where_it_began(tmp_path, task, 
         fit(model, TASKS, toy_data(n), epochs=2, batch_size=8, device="cpu", progress=False,
             nan_check_every=check_every, checkpoint=ckpt)
     assert not ckpt.exists()
+
+
+def test_an_optimizer_factory_and_a_scheduler_replace_the_named_ones():
+    import functools
+
+    named = train(epochs=2, optimizer="sgd", momentum=0.5, lr_milestones=[1])  # train() sets lr=3e-3
+    seed_everything(0)
+    factory = functools.partial(torch.optim.SGD, lr=3e-3, momentum=0.5)
+    schedule = functools.partial(torch.optim.lr_scheduler.MultiStepLR, milestones=[1], gamma=0.1)
+    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
+    built = fit(model, TASKS, toy_data(), toy_data(16, 1), epochs=2, batch_size=8, seed=0, device="cpu",
+                progress=False, optimizer=factory, scheduler=schedule)
+    assert built.history.equals(named.history)
+    assert list(built.history["lr"]) == pytest.approx([3e-4, 3e-4])  # divided by 10 once, at epoch 1
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"optimizer": "adam", "momentum": 0.9}, "Adam has no momentum"),
+    ({"optimizer": "rmsprop"}, "rmsprop"),
+    ({"optimizer": lambda groups: torch.optim.SGD(groups, lr=0.1), "lr": 0.1}, "carries its own settings; got {'lr': 0.1}"),
+    ({"scheduler": lambda opt: torch.optim.lr_scheduler.StepLR(opt, 1), "lr_milestones": [1]}, "not both"),
+])
+def test_settings_fit_would_ignore_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fit(build_hard_sharing(TASKS, width=0.5, decoder_width=8), TASKS, toy_data(), device="cpu", progress=False, **kwargs)
+
+
+def test_a_model_without_the_protocol_is_refused_before_training():
+    with pytest.raises(TypeError, match="forward\\(x, tasks\\).*got Linear"):
+        fit(torch.nn.Linear(2, 2), TASKS, toy_data(), device="cpu", progress=False)
+
+
+def test_eval_mode_restores_the_mode_even_when_the_block_raises():
+    from paper_mtl.models.modes import eval_mode
+
+    model = build_hard_sharing(TASKS, width=0.5, decoder_width=8)
+    for start in (True, False):
+        model.train(start)
+        with eval_mode(model) as inside:
+            assert inside is model and not model.training
+        assert model.training is start
+        with pytest.raises(RuntimeError), eval_mode(model):
+            raise RuntimeError("inside")
+        assert model.training is start

@@ -1,1 +1,2 @@
-"""One module per notebook: its per-profile settings and one function per experiment."""
+"""One package (or module) per notebook: its per-profile settings, what it trains, what it computes from the runs,
+and its claims (:mod:`paper_mtl.claims`), one function per experiment or claim."""

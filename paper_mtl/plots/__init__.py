@@ -1,1 +1,2 @@
-"""Figure helpers, one module per notebook; each function returns a matplotlib Figure."""
+"""Figure helpers: one module per notebook, and one per kind of data (scenes, digits); each function returns a
+matplotlib Figure and nothing here trains or measures."""

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from paper_mtl.experiments.classwise import DATASETS, LINEAR
-
-_MARKERS = {"Ours (main T_s)": ("s", "tab:red"), "Ours (main T_d)": ("D", "tab:purple"), LINEAR: ("x", "tab:gray")}
+_MARKERS = {"Ours (main T_s)": ("s", "tab:red"), "Ours (main T_d)": ("D", "tab:purple")}
 
 
 def _style(method: str) -> tuple[str, str]:
+    """Marker and colour: ours as in :data:`_MARKERS`, Pareto MTL blue circles, the linear sum a grey cross."""
     if method in _MARKERS:
         return _MARKERS[method]
-    return "o", "tab:blue"
+    return ("o", "tab:blue") if method.startswith("Pareto") else ("x", "tab:gray")
 
 
-def loss_tradeoff(losses: pd.DataFrame) -> Figure:
-    """Figures 2–4 as scatters of validation T_s loss against T_d loss: one column per dataset, ours (top) and
-    published (bottom). Single-task losses are the dashed lines; Pareto MTL points are labelled by preference."""
-    fig = Figure(figsize=(4.2 * len(DATASETS), 7.6), layout="constrained")
-    axes = fig.subplots(2, len(DATASETS), squeeze=False)
+def loss_tradeoff(losses: pd.DataFrame, paper_names: Mapping[str, str]) -> Figure:
+    """Figures 2–4 as scatters of validation T_s loss against T_d loss: one column per dataset of ``paper_names``
+    (ours → the paper's name), ours (top) and published (bottom). Single-task losses are the dashed lines; Pareto
+    MTL points are labelled by preference."""
+    fig = Figure(figsize=(4.2 * len(paper_names), 7.6), layout="constrained")
+    axes = fig.subplots(2, len(paper_names), squeeze=False)
     for row, (ts, td, who) in enumerate((("ts_loss", "td_loss", "ours"), ("paper_ts_loss", "paper_td_loss", "published"))):
-        for col, (name, spec) in enumerate(DATASETS.items()):
+        for col, (name, paper_name) in enumerate(paper_names.items()):
             ax = axes[row, col]
             group = losses[losses["dataset"] == name].set_index("method")
             for method in group.index:
                 if method.startswith("Single") or pd.isna(group.loc[method, ts]) or pd.isna(group.loc[method, td]):
                     continue
                 marker, colour = _style(method)
-                ax.scatter(group.loc[method, ts], group.loc[method, td], marker=marker, color=colour, label=method if method in _MARKERS else None)
+                ax.scatter(group.loc[method, ts], group.loc[method, td], marker=marker, color=colour,
+                           label=None if method.startswith("Pareto") else method)
                 if method.startswith("Pareto"):
                     ax.annotate(method[7:], (group.loc[method, ts], group.loc[method, td]), fontsize=7, xytext=(3, 3), textcoords="offset points")
             if "Single T_s" in group.index and np.isfinite(group.loc["Single T_s", ts]):
@@ -38,7 +41,7 @@ def loss_tradeoff(losses: pd.DataFrame) -> Figure:
             if "Single T_d" in group.index and np.isfinite(group.loc["Single T_d", td]):
                 ax.axhline(group.loc["Single T_d", td], color="k", ls="--", lw=0.8)
             ax.scatter([], [], marker="o", color="tab:blue", label="Pareto MTL")
-            ax.set_title(f"{who}: {name if who == 'ours' else spec.paper_name}", fontsize=10)
+            ax.set_title(f"{who}: {name if who == 'ours' else paper_name}", fontsize=10)
             ax.set_xlabel("validation T_s loss (CE)")
             ax.set_ylabel("validation T_d loss (L1)")
             ax.legend(fontsize=7)
@@ -52,10 +55,11 @@ def weights_over_training(history: pd.DataFrame) -> Figure:
     methods = ["Ours (main T_d)", "Ours (main T_s)"]
     if "seed" in history:
         history = history[history["seed"] == history["seed"].min()]
-    fig = Figure(figsize=(4.2 * len(DATASETS), 6.4), layout="constrained")
-    axes = fig.subplots(2, len(DATASETS), squeeze=False, sharey=True)
+    datasets = list(dict.fromkeys(history["dataset"]))
+    fig = Figure(figsize=(4.2 * len(datasets), 6.4), layout="constrained")
+    axes = fig.subplots(2, len(datasets), squeeze=False, sharey=True)
     for row, method in enumerate(methods):
-        for col, name in enumerate(DATASETS):
+        for col, name in enumerate(datasets):
             ax = axes[row, col]
             runs = history[(history["dataset"] == name) & (history["method"] == method)]
             for cls, group in runs.groupby("class", sort=False):

@@ -1,5 +1,5 @@
 """Figures of notebook 05 (paper 05, orthogonal gradients), drawn from the DataFrames of
-:mod:`paper_mtl.experiments.orthogonal`. Figure 1 (MultiDigit samples) is :func:`paper_mtl.data.digits.plot_samples`."""
+:mod:`paper_mtl.experiments.orthogonal`. Figure 1 (MultiDigit samples) is :func:`paper_mtl.plots.digits.plot_samples`."""
 
 from __future__ import annotations
 

@@ -3,12 +3,12 @@ of :mod:`paper_mtl.experiments.robustness`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-
-from paper_mtl.experiments.robustness import PAPER_NAMES
 
 
 def plot_theory(curves: pd.DataFrame) -> Figure:
@@ -49,9 +49,10 @@ def plot_lemma1(lemma: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_tasks_added(fig5: pd.DataFrame) -> Figure:
+def plot_tasks_added(fig5: pd.DataFrame, names: Mapping[str, str]) -> Figure:
     """Figure 5 analogue: each tracked task's clean and attacked score in every model that contains it, models
-    ordered by their number of tasks (mIoU for s: higher is better; mean loss otherwise: lower is better)."""
+    ordered by their number of tasks (mIoU for s: higher is better; mean loss otherwise: lower is better);
+    ``names`` maps a task's letter to the paper's name for it."""
     tasks = list(dict.fromkeys(fig5.task))
     fig = Figure(figsize=(3.2 * len(tasks), 3.4), layout="constrained")
     axes = fig.subplots(1, len(tasks), squeeze=False)[0]
@@ -64,7 +65,7 @@ def plot_tasks_added(fig5: pd.DataFrame) -> Figure:
         ax.set_xticks(x, group.model, rotation=45)
         higher = bool(group.higher_is_better.iloc[0])
         measure = "mIoU, higher is better" if higher else "loss, lower is better"
-        ax.set_title(f"{PAPER_NAMES[task]} ({task}): {measure}", fontsize=8)
+        ax.set_title(f"{names[task]} ({task}): {measure}", fontsize=8)
         ax.set_xlabel("model (tasks trained)")
     axes[0].legend(fontsize=7)
     return fig
@@ -76,9 +77,10 @@ def _relative(value: pd.Series, base: pd.Series, higher: pd.Series) -> pd.Series
     return 100 * sign * (value - base) / base.abs()
 
 
-def plot_table1(ours: pd.DataFrame, published: pd.DataFrame) -> Figure:
+def plot_table1(ours: pd.DataFrame, published: pd.DataFrame, names: Mapping[str, str]) -> Figure:
     """Table 1 as heatmaps of the relative improvement over the single-task baseline (%, positive = better), ours
-    beside the published values for the same (main, aux) pairs, under PGD and clean."""
+    beside the published values for the same (main, aux) pairs, under PGD and clean; ``names`` labels the task
+    letters."""
     fig = Figure(figsize=(10, 6), layout="constrained")
     axes = fig.subplots(2, 2)
     pairs = set(zip(ours.main, ours.aux))
@@ -89,7 +91,7 @@ def plot_table1(ours: pd.DataFrame, published: pd.DataFrame) -> Figure:
         theirs = theirs.assign(rel=_relative(theirs.value, theirs.baseline, theirs.higher_is_better))
         for col, (df, who) in enumerate(((mine, "ours"), (theirs, "published"))):
             grid = df.pivot(index="main", columns="aux", values="rel")
-            grid = grid.rename(index=PAPER_NAMES, columns=PAPER_NAMES)
+            grid = grid.rename(index=names, columns=names)
             limit = max(float(np.nanmax(np.abs(grid.to_numpy()))), 1e-9)
             sns.heatmap(grid, ax=axes[row, col], cmap="RdBu", center=0, vmin=-limit, vmax=limit, annot=True, fmt=".0f",
                         annot_kws={"fontsize": 7}, cbar_kws={"label": "% better than baseline"})
@@ -99,9 +101,9 @@ def plot_table1(ours: pd.DataFrame, published: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_algorithm1(alg1: pd.DataFrame) -> Figure:
+def plot_algorithm1(alg1: pd.DataFrame, names: Mapping[str, str]) -> Figure:
     """Algorithm 1: the main task's clean and PGD score after standard, single-task adversarial and multi-task
-    adversarial training, one panel per (main, aux) pair."""
+    adversarial training, one panel per (main, aux) pair; ``names`` labels the task letters."""
     groups = list(alg1.groupby(["main", "aux"], sort=False))
     fig = Figure(figsize=(3.6 * len(groups), 3.4), layout="constrained")
     axes = fig.subplots(1, len(groups), squeeze=False)[0]
@@ -109,6 +111,6 @@ def plot_algorithm1(alg1: pd.DataFrame) -> Figure:
         long = group.melt(id_vars=["training"], value_vars=["clean", "pgd"], var_name="input", value_name="score")
         sns.barplot(data=long, x="input", y="score", hue="training", ax=ax)
         better = "higher" if group.higher_is_better.iloc[0] else "lower"
-        ax.set_title(f"main {PAPER_NAMES[main]}, aux {PAPER_NAMES[aux]} ({better} is better)", fontsize=8)
+        ax.set_title(f"main {names[main]}, aux {names[aux]} ({better} is better)", fontsize=8)
         ax.legend(fontsize=6)
     return fig

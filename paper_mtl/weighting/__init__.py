@@ -1,13 +1,15 @@
 """Loss-combination strategies for the one training loop (see :mod:`paper_mtl.weighting.base`).
 
-Each strategy is a :class:`~paper_mtl.weighting.base.Strategy`; ``min_norm_weights`` is the min-norm solver that
-MGDA and Pareto MTL share.
+Each strategy is a :class:`~paper_mtl.weighting.base.Strategy`, registered by name (:func:`get_strategy`,
+:func:`list_strategies`); ``min_norm_weights`` is the min-norm solver that MGDA and Pareto MTL share.
 """
 
 from paper_mtl.weighting.base import StepContext, Strategy, WeightedSum
 from paper_mtl.weighting.classwise import ClasswiseWeighting, classwise_gradient, quantile_bin_edges
 from paper_mtl.weighting.cosreg import CosineMonitor, CosReg
+from paper_mtl.weighting.discriminator import AdversarialGradients
 from paper_mtl.weighting.gradnorm import GradNorm
+from paper_mtl.weighting.mgda import MGDA
 from paper_mtl.weighting.min_norm import (
     MinNormConvergenceWarning,
     MinNormInfo,
@@ -16,9 +18,16 @@ from paper_mtl.weighting.min_norm import (
     project_to_simplex,
 )
 from paper_mtl.weighting.pareto import ParetoMTL, active_constraints, pareto_init_weights, pareto_weights, preference_vectors
+from paper_mtl.weighting.registry import get_strategy, list_strategies, register
 from paper_mtl.weighting.uncertainty import Uncertainty
 
+for _strategy in (WeightedSum, Uncertainty, GradNorm, MGDA, ParetoMTL, ClasswiseWeighting, CosReg, CosineMonitor,
+                  AdversarialGradients):
+    register(_strategy)
+
 __all__ = [
+    "MGDA",
+    "AdversarialGradients",
     "ClasswiseWeighting",
     "CosReg",
     "CosineMonitor",
@@ -32,6 +41,8 @@ __all__ = [
     "WeightedSum",
     "active_constraints",
     "classwise_gradient",
+    "get_strategy",
+    "list_strategies",
     "min_norm_weights",
     "min_norm_weights_from_gram",
     "pareto_init_weights",
@@ -39,4 +50,5 @@ __all__ = [
     "preference_vectors",
     "project_to_simplex",
     "quantile_bin_edges",
+    "register",
 ]

@@ -7,6 +7,7 @@ extra penalties) and calls ``backward`` on whatever it optimises. It returns sca
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +43,26 @@ class Strategy(ABC):
     """A loss-combination strategy. Subclasses implement :meth:`backward`; most only :meth:`combine`."""
 
     name = "strategy"
+    synchronises = False
+    """Whether a step copies values to the host (a device synchronisation on a GPU); the conformance suite holds a
+    strategy to what it declares here."""
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """The names of the constructor's parameters (what :meth:`get_params` returns)."""
+        return tuple(name for name, p in inspect.signature(cls.__init__).parameters.items()
+                     if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters as this strategy holds them (each stored under its own name), so that
+        ``type(s)(**s.get_params())`` builds the same strategy; what describes it in a sweep's configuration."""
+        missing = [name for name in self.param_names() if not hasattr(self, name)]
+        if missing:
+            raise AttributeError(f"{type(self).__name__} does not keep its parameter(s) {missing} as attributes")
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
         """Called once by the loop before training; keep references or build state here."""

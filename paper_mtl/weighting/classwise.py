@@ -119,6 +119,7 @@ class ClasswiseWeighting(Strategy):
     """
 
     name = "classwise"
+    synchronises = True  # its weights live on the host (Eq. 9's Adam step), and every step logs them
 
     def __init__(
         self, main: str, aux: str, *, bin_edges: Sequence[float] | None = None, lr: float = 2e-4,

@@ -78,6 +78,8 @@ class CosineMonitor(Strategy):
     ``strategy`` back-propagates; the wrapped strategy's training is unchanged.
     """
 
+    name = "cosine_monitor"
+
     def __init__(self, strategy: Strategy, on: str = "last_shared_layer") -> None:
         check_choice("on", on, GRADIENT_SCOPES)
         self.strategy = strategy

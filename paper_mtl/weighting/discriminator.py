@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from paper_mtl.models.protocol import HasInterface
 from paper_mtl.tasks import Task
 from paper_mtl.weighting.base import StepContext, Strategy
 
@@ -92,7 +93,7 @@ class AdversarialGradients(Strategy):
 
     def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
         super().setup(model, tasks)
-        if not hasattr(model, "interface") or not hasattr(model, "interface_channels"):
+        if not isinstance(model, HasInterface):
             raise ValueError(f"{type(model).__name__} has no interface(task)/interface_channels for the discriminator")
         if self.weights is not None and set(self.weights) != set(tasks):
             raise ValueError(f"weights are given for {sorted(self.weights)} but the tasks are {sorted(tasks)}")

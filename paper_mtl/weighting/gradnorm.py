@@ -41,6 +41,7 @@ class GradNorm(Strategy):
     """
 
     name = "gradnorm"
+    synchronises = True  # the initial losses and each step's loss ratios are read on the host
 
     def __init__(self, alpha: float = 1.5, on: str = "last_shared_layer") -> None:
         check_choice("on", on, GRADIENT_SCOPES)

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
+from paper_mtl.models.protocol import SharedRepresentation, SharesParameters
 from paper_mtl.tasks import Task
 from paper_mtl.weighting.base import StepContext, Strategy
 from paper_mtl.weighting.min_norm import min_norm_weights
@@ -35,12 +36,13 @@ class MGDA(Strategy):
     """
 
     name = "mgda"
+    synchronises = True  # the min-norm solver iterates to a tolerance and falls back on a non-finite result
 
     def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
         super().setup(model, tasks)
-        if not (hasattr(model, "encode") and hasattr(model, "decode")):
+        if not isinstance(model, SharedRepresentation):
             raise ValueError(f"MGDA-UB needs a model with encode()/decode() (a shared representation); got {type(model).__name__}")
-        shared = {id(p) for p in model.shared_parameters()} if hasattr(model, "shared_parameters") else set()
+        shared = {id(p) for p in model.shared_parameters()} if isinstance(model, SharesParameters) else set()
         self.task_parameters = [p for p in model.parameters() if p.requires_grad and id(p) not in shared]
 
     def weights(self, losses: Mapping[str, Tensor], features: Tensor) -> tuple[Tensor, Tensor, bool]:

@@ -116,6 +116,7 @@ class ParetoMTL(Strategy):
     """
 
     name = "pareto_mtl"
+    synchronises = True  # the active constraints and the phase switch are decided on the host
 
     def __init__(
         self, preference: Sequence[float], task_order: Sequence[str] | None = None, vectors: Tensor | None = None,
@@ -123,6 +124,7 @@ class ParetoMTL(Strategy):
     ) -> None:
         self.vectors = (preference_vectors(5) if vectors is None else torch.as_tensor(vectors)).double().cpu()
         self.k = _match(preference, self.vectors)
+        self.preference = tuple(float(u) for u in preference)
         self.task_order = None if task_order is None else list(task_order)
         if phase1_epochs < 0:
             raise ValueError(f"phase1_epochs must be >= 0, got {phase1_epochs}")

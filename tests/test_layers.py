@@ -1,0 +1,68 @@
+"""The layering of shared/DESIGN.md, read from the source: no module of ``paper_mtl`` imports a higher layer.
+
+Bottom to top: foundations (profiles, progress, published, claims, files) → tasks/metrics → data and models (which know
+nothing of each other) → the concept modules (weighting, attacks, theory, grouping, gradients, ...) →
+training/sweep → experiments → plots (which draw what experiments return and import no experiment) → reporting and
+the runners (budget, pipeline, site, the command line)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "paper_mtl"
+LAYERS = [
+    {"__init__", "profiles", "progress", "published", "claims", "files"},
+    {"tasks", "metrics"},
+    {"data", "models"},
+    {"weighting", "attacks", "adversarial", "theory", "grouping", "gradients", "complexity", "cost"},
+    {"training", "sweep"},
+    {"experiments"},
+    {"plots"},
+    {"reporting", "budget", "site", "pipeline", "__main__"},
+]
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+FORBIDDEN = {("plots", "experiments"), ("data", "models"), ("models", "data")}
+
+
+def part(module: str) -> str:
+    """The top-level part of ``paper_mtl`` a dotted module name belongs to."""
+    pieces = module.split(".")
+    return pieces[1] if len(pieces) > 1 else "__init__"
+
+
+def imports() -> list[tuple[str, str, str]]:
+    """(file, importer's part, imported part) for every import of ``paper_mtl`` in the package's source."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        importer = part(".".join(p for p in rel.parts if p != "__init__"))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "paper_mtl":
+                targets = ([a.name if a.name in RANK else "__init__" for a in node.names] if node.module == "paper_mtl"
+                           else [part(node.module)])
+            elif isinstance(node, ast.Import):
+                targets = [part(a.name) for a in node.names if a.name.split(".")[0] == "paper_mtl"]
+            else:
+                continue
+            found += [(str(path.relative_to(PACKAGE.parent)), importer, t) for t in targets if t != importer]
+    return found
+
+
+def test_every_part_of_the_package_has_a_layer():
+    parts = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
+             if (p.suffix == ".py") or (p.is_dir() and (p / "__init__.py").exists())}
+    assert parts == set(RANK), f"give these parts a layer: {sorted(parts - set(RANK))}; gone: {sorted(set(RANK) - parts)}"
+
+
+def test_no_module_imports_a_higher_layer():
+    upward = [f"{file}: {importer} imports {imported}" for file, importer, imported in imports()
+              if RANK[imported] > RANK[importer] or (importer, imported) in FORBIDDEN]
+    assert not upward, "imports against shared/DESIGN.md's layers:\n" + "\n".join(upward)
+
+
+def test_the_reader_finds_imports():  # the check can fail: it sees the imports it must judge
+    found = imports()
+    assert ("paper_mtl/training.py", "training", "weighting") in found
+    assert ("paper_mtl/sweep.py", "sweep", "__init__") in found  # from paper_mtl import __version__
+    assert len(found) > 50
