@@ -46,21 +46,18 @@ def _lemma(delta_loss):
     return df
 
 
-def test_lemma1_holds_when_delta_loss_is_the_first_order_prediction_at_the_attacks_eps():
-    claim = E.lemma1_claim(_lemma(lambda g: 4 / 255 * g * (1 - 0.02 * np.arange(6))))
-    assert claim.verdict == REPRODUCED
-    assert [c.kind for c in claim.checks] == [DECISIVE, SUPPORTING, SANITY]
-
-
-def test_lemma1_drops_when_delta_loss_is_not_the_first_order_prediction():
-    """ΔL three times ε‖∂x L_all‖₁ is still perfectly correlated with the norm (the sanity line holds), but the
-    lemma's approximation fails at this ε: the decisive check drops the verdict."""
-    curved = E.lemma1_claim(_lemma(lambda g: 3 * 4 / 255 * g))
-    assert curved.verdict == NOT_REPRODUCED
+def test_lemma1_is_not_testable_but_its_checks_show_the_fit_at_the_attacks_eps():
+    """A first-order expansion holds for any network as ε → 0: whatever ΔL our networks show, the claim reads not
+    testable here (like Theorem 1); the checks still hold on a close fit and fail on a poor one."""
+    close = E.lemma1_claim(_lemma(lambda g: 4 / 255 * g * (1 - 0.02 * np.arange(6))))
+    assert close.verdict == NOT_TESTABLE and close.reason == E.LEMMA1_UNTESTABLE
+    assert [c.kind for c in close.checks] == [SUPPORTING, SUPPORTING, SANITY]
+    assert all(c.state == HOLDS for c in close.checks)
+    curved = E.lemma1_claim(_lemma(lambda g: 3 * 4 / 255 * g))  # three times the first-order term
+    assert curved.verdict == NOT_TESTABLE and curved.checks[0].state == FAILS
     assert [c.state for c in curved.checks if c.kind == SANITY] == [HOLDS]
     reversed_ = E.lemma1_claim(_lemma(lambda g: 1 / g))  # ΔL grows as the norm falls
-    assert reversed_.verdict == NOT_REPRODUCED
-    assert all(c.state != HOLDS for c in reversed_.checks)
+    assert reversed_.verdict == NOT_TESTABLE and all(c.state != HOLDS for c in reversed_.checks)
 
 
 # -- Figure 5 -------------------------------------------------------------------------------------------------------
@@ -289,17 +286,19 @@ def _alg1(multi_gain, single_gain, seeds=3):
 
 
 def test_algorithm1_holds_when_multi_task_adversarial_training_is_more_robust_on_every_seed():
-    claim, premise = E.algorithm1_claims(_alg1(0.05, 0.05))
-    assert claim.verdict == REPRODUCED and premise.verdict == REPRODUCED
+    claim = E.algorithm1_claim(_alg1(0.05, 0.05))
+    assert claim.verdict == REPRODUCED and all(c.state == HOLDS for c in claim.of_kind(SUPPORTING))
     assert set(claim.groups()) == {"s+d", "d+s"}
+    no_premise = E.algorithm1_claim(_alg1(0.05, -0.2))  # multi beats single, but single is no better than standard
+    assert no_premise.verdict == PARTLY
 
 
 def test_algorithm1_drops_on_nulls():
-    equal, _ = E.algorithm1_claims(_alg1(0.0, 0.05))  # multi-task = single-task up to seed noise
+    equal = E.algorithm1_claim(_alg1(0.0, 0.05))  # multi-task = single-task up to seed noise
     assert equal.verdict in (INCONCLUSIVE, NOT_REPRODUCED)
-    worse, no_premise = E.algorithm1_claims(_alg1(-0.05, -0.05))  # reversed ordering
-    assert worse.verdict == NOT_REPRODUCED and no_premise.verdict == NOT_REPRODUCED
-    one_seed, _ = E.algorithm1_claims(_alg1(0.05, 0.05, seeds=1))  # one seed gives no interval
+    worse = E.algorithm1_claim(_alg1(-0.05, -0.05))  # reversed ordering
+    assert worse.verdict == NOT_REPRODUCED
+    one_seed = E.algorithm1_claim(_alg1(0.05, 0.05, seeds=1))  # one seed gives no interval
     assert one_seed.verdict == INCONCLUSIVE
 
 

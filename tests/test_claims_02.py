@@ -25,12 +25,12 @@ def _losses(ours_gap, linear_gap=0.0, seeds=SEEDS):
         gap = ours_gap[d] if isinstance(ours_gap, dict) else ours_gap
         for k, m in enumerate(E.METHODS):
             for i, s in enumerate(seeds):
-                ts = 1.0 + 0.1 * k + NOISE[i] * (k + 1)
-                td = 2.0 + 0.1 * k - NOISE[i] * (k + 2)
+                ts = 1.0 + 1e-4 * k + NOISE[i] * (k + 1)  # every other method about 1.0 (T_s) and 2.1 (T_d)
+                td = 2.1 + 1e-4 * k - NOISE[i] * (k + 2)
                 if m == "Ours (main T_s)":
-                    ts = 1.0 - gap + NOISE[i] * 1.5  # the rival: Single T_s at 1.0
+                    ts = 1.0 - gap + NOISE[i] * 1.5
                 if m == "Ours (main T_d)":
-                    td = 2.1 - gap - NOISE[i] * 2.5  # the rival: Single T_d at 2.1
+                    td = 2.1 - gap - NOISE[i] * 2.5
                 rows.append({"dataset": d, "method": m, "seed": s, "ts_loss": np.nan if m == "Single T_d" else ts,
                              "td_loss": np.nan if m == "Single T_s" else td})
         for i, s in enumerate(seeds):
@@ -43,16 +43,25 @@ def _losses(ours_gap, linear_gap=0.0, seeds=SEEDS):
     return pd.DataFrame(rows)
 
 
-def test_figs_strongest_competitor_is_chosen_at_the_first_seed():
-    rivals = E.strongest_competitors(_losses(0.2))
-    assert rivals["street"] == {E.SEG: "Single T_s", E.DEPTH: "Single T_d"}
+def test_figs_rival_is_the_papers_strongest_other_method_whatever_ours_show():
+    paper = E.published_losses()
+    for d, rivals in E.published_rivals().items():
+        for task, rival in rivals.items():
+            others = paper[(paper["dataset"] == d) & (paper["method"] != E.OURS[task])].set_index("method")[E.LOSS[task]]
+            assert rival == others.idxmin()
+    losses = _losses(0.2)
+    losses.loc[losses["method"] == "Pareto (0.92,0.38)", ["ts_loss", "td_loss"]] = 0.0  # best in our runs
+    names = [c.name for c in E.figs_claim(losses).of_kind(DECISIVE)]
+    assert not any("Pareto (0.92,0.38)" in n for n in names)
+    assert all(any(r in n for r in E.published_rivals()[c.group].values()) for c, n in
+               zip(E.figs_claim(losses).of_kind(DECISIVE), names))
 
 
 def test_figs_reproduced_when_ours_beats_the_best_other_method_on_every_dataset():
     claim = E.figs_claim(_losses(0.2, linear_gap=0.1))
     assert claim.verdict == REPRODUCED
     assert {c.group for c in claim.of_kind(DECISIVE)} == set(E.DATASETS)
-    assert len(claim.of_kind(DECISIVE)) == 6 and all(c.n == 2 for c in claim.of_kind(DECISIVE))  # held-out seeds
+    assert len(claim.of_kind(DECISIVE)) == 6 and all(c.n == 3 for c in claim.of_kind(DECISIVE))  # every seed
     supporting = claim.of_kind(SUPPORTING)  # the linear sum, street only: below it, and differs from it
     assert len(supporting) == 4 and all(c.n == 3 and c.state == HOLDS for c in supporting)
 
@@ -62,18 +71,6 @@ def test_figs_drops_when_ours_is_no_better_or_worse():
     assert E.figs_claim(_losses(-0.2)).verdict == NOT_REPRODUCED
     one_worse = E.figs_claim(_losses({"street": 0.2, "indoor": 0.2, "street_cs": -0.2}))
     assert one_worse.verdict == PARTLY and "fails: street_cs" in one_worse.summary()
-
-
-def test_figs_the_seed_that_chose_the_rival_is_not_its_test():
-    """Ours far ahead at the first seed (where the rival is chosen) and behind at the others: not reproduced."""
-    losses = _losses(-0.2)
-    first = losses["seed"] == SEEDS[0]
-    for task, column in ((E.SEG, "ts_loss"), (E.DEPTH, "td_loss")):
-        rows = first & (losses["method"] == E.OURS[task])
-        losses.loc[rows, column] -= 1.0
-    claim = E.figs_claim(losses)
-    assert claim.verdict == NOT_REPRODUCED
-    assert all(c.n == 2 for c in claim.of_kind(DECISIVE))
 
 
 def test_figs_one_seed_is_within_noise_and_a_linear_sum_equal_to_ours_does_not_count_against():

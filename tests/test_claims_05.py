@@ -233,7 +233,9 @@ def test_cosreg_beats_equal_weights_holds_then_drops():
     worse = E.cosreg_beats_equal_weights_claim(_scene_runs({**GOOD, "CosReg": (0.75, 0.9, 0.06)}))
     assert worse.verdict == NOT_REPRODUCED
     seg_only = E.cosreg_beats_equal_weights_claim(_scene_runs({**GOOD, "CosReg": (0.648, 0.9, 0.052)}))
-    assert seg_only.verdict == PARTLY and seg_only.groups() == {"segmentation": HOLDS, "depth": FAILS}
+    assert [c.state for c in seg_only.of_kind(SUPPORTING)] == [HOLDS, FAILS]  # segmentation better, depth worse
+    delta = seg_only.of_kind(DECISIVE)[0]
+    assert delta.name.startswith("Δm") and seg_only.verdict == {HOLDS: PARTLY, FAILS: NOT_REPRODUCED}[delta.state]
 
 
 def test_cosreg_competitive_holds_then_drops():

@@ -64,7 +64,7 @@ from paper_mtl.experiments.classwise.runs import (
 from paper_mtl.experiments.classwise.analysis import (
     LOSS, METRICS, MODELS, OURS, SHORT, TIMED, TOY_CLASSES, TOY_SEEDS, TOY_UNITS, ZERO, class_changes, comparison,
     depth_by_region, final_weights, harmful_class_toy, loss_table, published_losses, region_table, runtime,
-    runtime_table, strongest_competitors, toy_final_weights, weight_history, weights_table,
+    runtime_table, published_rivals, strongest_competitors, toy_final_weights, weight_history, weights_table,
 )
 from paper_mtl.experiments.classwise.claims import figs_claim, runtime_claim, table1_claim, weights_claim
 
@@ -80,7 +80,8 @@ __all__ = [
     # analysis
     "LOSS", "METRICS", "MODELS", "OURS", "SHORT", "TIMED", "TOY_CLASSES", "TOY_SEEDS", "TOY_UNITS", "ZERO",
     "class_changes", "comparison", "depth_by_region", "final_weights", "harmful_class_toy", "loss_table",
-    "published_losses", "region_table", "runtime", "runtime_table", "strongest_competitors", "toy_final_weights",
+    "published_losses", "published_rivals", "region_table", "runtime", "runtime_table", "strongest_competitors",
+    "toy_final_weights",
     "weight_history", "weights_table",
     # claims
     "figs_claim", "runtime_claim", "table1_claim", "weights_claim",

@@ -63,6 +63,13 @@ def strongest_competitors(per_seed: pd.DataFrame) -> dict[str, dict[str, str]]:
     return rivals
 
 
+def published_rivals() -> dict[str, dict[str, str]]:
+    """Per dataset and main task: the strongest method other than ours *in the paper's figures*
+    (:func:`strongest_competitors` of :func:`published_losses`). Fixed before any run of ours, it is the rival the
+    claim is tested against and the one trained over the decisive seeds, so no seed of ours both picks and tests it."""
+    return strongest_competitors(published_losses().assign(seed=0))
+
+
 def _loss_rows(runs: Mapping[tuple[str, str, int], Mapping[str, Any]]) -> pd.DataFrame:
     rows = [{"dataset": d, "method": m, "seed": s, "ts_loss": r["best"].get(SEG, np.nan),
              "td_loss": r["best"].get(DEPTH, np.nan)} for (d, m, s), r in runs.items()]
@@ -72,7 +79,7 @@ def _loss_rows(runs: Mapping[tuple[str, str, int], Mapping[str, Any]]) -> pd.Dat
 def comparison(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """Figures 2–4: every method of :data:`METHODS` on every dataset of :data:`DATASETS` at ``seed`` (plus the linear
     sum on the street dataset); then, for the decisive comparisons, ours (main T_s / main T_d) and each one's
-    strongest rival (:func:`strongest_competitors`) at :func:`~paper_mtl.profiles.decisive_seeds` seeds
+    strongest rival in the paper (:func:`published_rivals`) at :func:`~paper_mtl.profiles.decisive_seeds` seeds
     (:func:`~paper_mtl.claims.seed_list`), and the linear sum at as many on the street dataset.
 
     Returns ``per_seed`` (dataset, method, seed, ts_loss, td_loss), ``losses`` (per dataset and method: seeds, the
@@ -82,7 +89,7 @@ def comparison(profile: str, device: str | torch.device = "auto", seed: int = 0,
     seeds = seed_list(seed, decisive_seeds(profile))
     base = [(d, m, seed) for d in DATASETS for m in METHODS] + [("street", LINEAR, seed)]
     runs, sources = _runs(profile, device, progress, base)
-    competitors = strongest_competitors(_loss_rows(runs))
+    competitors = published_rivals()
     extra = [("street", LINEAR, s) for s in seeds[1:]]
     for d in DATASETS:
         methods = [m for m in METHODS if m in (*OURS.values(), *competitors[d].values())]

@@ -221,19 +221,20 @@ def _normals_note(runs: pd.DataFrame) -> str:
 
 
 def cosreg_beats_equal_weights_claim(runs: pd.DataFrame) -> Claim:
-    """Sec. 5.1: CosReg improves on equal task weights. Decisive: its segmentation and its depth errors are lower
-    (the tasks on which the paper's CosReg beats equal weights; one group each), paired by seed; its Δm lower is
-    supporting (normals are equal in the paper)."""
-    checks = [
+    """Sec. 5.1: CosReg "improves on the performance of the naive multi-task approach". Decisive: its Δm (the overall
+    performance over the three tasks, against the single-task networks) is lower than equal task weights', paired by
+    seed. Supporting: its segmentation and its depth errors are lower (the tasks on which the paper's CosReg beats
+    equal weights; its normals are equal there), so a reader sees which task moves Δm."""
+    delta = _method_seeds(runs, "delta_m")
+    checks = [Check.paired("Δm: CosReg < Equal Task Weights", delta["CosReg"], delta["Equal Task Weights"],
+                           better="lower")]
+    checks += [
         Check.paired(f"{task} error: CosReg < Equal Task Weights", e["CosReg"], e["Equal Task Weights"], better="lower",
-                     group=task)
+                     kind=SUPPORTING)
         for task, e in (("segmentation", _method_seeds(runs, ERROR_COLUMNS["segment_semantic"])),
                         ("depth", _method_seeds(runs, ERROR_COLUMNS["depth_zbuffer"])))
     ]
-    delta = _method_seeds(runs, "delta_m")
-    checks.append(Check.paired("Δm: CosReg < Equal Task Weights", delta["CosReg"], delta["Equal Task Weights"],
-                               better="lower", kind=SUPPORTING))
-    return Claim("Table 2: CosReg improves on equal task weights (segmentation and depth)", IMPROVES_SENTENCE,
+    return Claim("Table 2: CosReg improves on equal task weights (Δm over the three tasks)", IMPROVES_SENTENCE,
                  _published_table2(), _ours_table2(runs), checks)
 
 

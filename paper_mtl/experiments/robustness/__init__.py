@@ -80,7 +80,7 @@ from paper_mtl.experiments.robustness.analysis import (
 from paper_mtl.experiments.robustness.claims import (
     ALGORITHM1_SENTENCE, ALWAYS_IMPROVED_SENTENCE, CITYSCAPES_SENTENCE, CITYSCAPES_UNTESTABLE, FIGURE5_SENTENCE,
     LEMMA1_SENTENCE, PREMISE_SENTENCE, TABLE1_SENTENCE, TABLE2_SENTENCE, TABLE2_UNTESTABLE, THEOREM1_SENTENCE,
-    THEOREM1_UNTESTABLE, algorithm1_claims, audit_claim, cityscapes_claim, figure5_claim, lemma1_claim,
+    LEMMA1_UNTESTABLE, THEOREM1_UNTESTABLE, algorithm1_claim, audit_claim, cityscapes_claim, figure5_claim, lemma1_claim,
     table1_claim, table2_claim, text_audit_claim, theory_claim,
 )
 
@@ -102,8 +102,8 @@ __all__ = [
     "figure5_comparison", "choose_lambda", "table1", "table1_wide", "table1_counts", "table2_comparison",
     "published_subset", "algorithm1_table",
     # claims
-    "THEOREM1_SENTENCE", "THEOREM1_UNTESTABLE", "theory_claim", "LEMMA1_SENTENCE", "lemma1_claim",
+    "THEOREM1_SENTENCE", "THEOREM1_UNTESTABLE", "theory_claim", "LEMMA1_SENTENCE", "LEMMA1_UNTESTABLE", "lemma1_claim",
     "FIGURE5_SENTENCE", "figure5_claim", "TABLE1_SENTENCE", "table1_claim", "TABLE2_SENTENCE", "TABLE2_UNTESTABLE",
     "table2_claim", "audit_claim", "ALWAYS_IMPROVED_SENTENCE", "text_audit_claim", "CITYSCAPES_SENTENCE",
-    "CITYSCAPES_UNTESTABLE", "cityscapes_claim", "ALGORITHM1_SENTENCE", "PREMISE_SENTENCE", "algorithm1_claims",
+    "CITYSCAPES_UNTESTABLE", "cityscapes_claim", "ALGORITHM1_SENTENCE", "PREMISE_SENTENCE", "algorithm1_claim",
 ]

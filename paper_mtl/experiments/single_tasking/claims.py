@@ -324,9 +324,12 @@ def multitask_drop_claim(tables: Mapping[str, pd.DataFrame], seeds: pd.DataFrame
 
 def resources_claim(df: pd.DataFrame, seeds: pd.DataFrame | None = None, profile: str = "quick") -> Claim:
     """Fig. 5: our model (SE, Adv) reaches the performance of the single-task baseline (decisive, per backbone: its Δm
-    against the same backbone's single-task networks is below 0, over the seeded rows where they exist) with far
-    fewer parameters than the T single-task networks (true by construction of a shared network: sanity, as are the
+    against the same backbone's single-task networks is at most the paper's own SEA Δm on that backbone, Table 3(e),
+    which the paper calls reaching it (0.11 % on R-26); over the seeded rows where they exist) with far fewer
+    parameters than the T single-task networks (true by construction of a shared network: sanity, as are the
     multiply-add ordering and the small per-task SE overhead)."""
+    printed = published_table(TABLES["3e"].published)
+    reached = {str(row["backbone"]): float(row["delta_m"]) for _, row in printed.iterrows() if row["variant"] == "se_adv"}
     checks = []
     ours = []
     for b, part in df.groupby("backbone", sort=False):
@@ -339,7 +342,9 @@ def resources_claim(df: pd.DataFrame, seeds: pd.DataFrame | None = None, profile
         if seeds is not None and b == SEEDED[1] and se in SEEDED[2]:
             part = seeds[(seeds["backbone"] == b) & (seeds["variant"] == se)]
             deltas = dict(zip(part["seed"].astype(int), part["delta_m"].astype(float)))
-        reach = delta_check(f"{b}: Δm {se} < 0 (reaches the single-task networks)", deltas, 0.0, b, profile)
+        margin = reached.get(b, 0.0)
+        reach = delta_check(f"{b}: Δm {se} ≤ {margin:g} (the paper's SEA Δm on {b}: reaches the single-task networks)",
+                            deltas, margin, b, profile)
         checks.append(reach)
         checks.append(Check.exact(f"{b}: parameters {se} < single-task networks", float(r[se]["params"]),
                                   float(r["single"]["params"]), above=False, kind=SANITY))
@@ -388,7 +393,7 @@ def fig1_claim(similarity: pd.DataFrame, control: pd.DataFrame | None = None) ->
     here*."""
     trend = depth_trend_claim(
         "Fig. 1: task features are similar early and diverge with depth",
-        "features are more similar in early layers and become increasingly task-specific in later layers",
+        "the features are more similar in early layers and get more adapted to specific tasks as depth increases",
         "Fig. 1 (PCA images, no numbers printed)", similarity, "similarity", increasing=False)
     if trend.reason:
         return trend
