@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from paper_mtl import published
-from paper_mtl.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, SANITY
+from paper_mtl.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, SANITY, SUPPORTING
 from paper_mtl.experiments import task_grouping as E
 from paper_mtl.grouping import Network, groupings
 
@@ -257,11 +258,22 @@ def _affinities(sign: float) -> dict:
 
 
 def test_affinity_claim_reproduces_on_a_negative_correlation_and_drops_on_a_positive_one(patch_published):
-    assert E.affinity_claim(_affinities(-1)).verdict == REPRODUCED
-    assert E.affinity_claim(_affinities(+1)).verdict == NOT_REPRODUCED
-    assert len(E.affinity_claim(_affinities(-1)).checks) == 1 and "9 pairs" in E.affinity_claim(_affinities(-1)).checks[0].name
+    assert E.affinity_claim(_affinities(-1), "S-E").verdict == REPRODUCED
+    assert E.affinity_claim(_affinities(+1), "S-E").verdict == NOT_REPRODUCED
+    claim = E.affinity_claim(_affinities(-1), "S-E")
+    assert "9 pairs, S-E removed" in claim.checks[0].name and claim.checks[1].kind == SUPPORTING
+    assert claim.checks[0].p_for == pytest.approx(1 / 120)  # only the true labelling reaches r ≈ -1 among 5! orderings
+    shuffled = _affinities(-1)
+    shuffled["pairs"]["affinity_transfer"] = shuffled["pairs"]["affinity_transfer"].to_numpy()[[3, 7, 0, 9, 5, 1, 8, 2, 6, 4]]
+    assert E.affinity_claim(shuffled, "S-E").verdict != REPRODUCED
     patch_published("03_scalars", _scalar("affinity_pearson_r", -0.66))
-    assert "-0.66" in E.affinity_claim(_affinities(-1)).published
+    assert "-0.66" in E.affinity_claim(_affinities(-1), "S-E").published
+
+
+def test_affinity_claim_removes_the_papers_outlier_not_our_most_extreme_pair():
+    aff = _affinities(-1)
+    claim = E.affinity_claim({**aff, "outlier": "D-N"}, "S-E")
+    assert "S-E removed" in claim.checks[0].name and "our own most extreme pair: D-N" in claim.ours
 
 
 # -- Table 1, Table 5, Figure 6 -------------------------------------------------------------------------------------
