@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from paper_mtl import published
-from paper_mtl.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, SANITY, SUPPORTING
+from paper_mtl.claims import (
+    CONSISTENT, FAILS, HOLDS, INCONCLUSIVE, INCONSISTENT, NOT_REPRODUCED, PARTLY, REPRODUCED, SANITY, SUPPORTING,
+)
 from paper_mtl.experiments import task_grouping as E
 from paper_mtl.grouping import Network, groupings
 
@@ -28,14 +30,14 @@ def _scalar(name, value):
 
 def test_published_optimal_row_reproduces_and_drops_when_a_total_or_grouping_differs(patch_published):
     row = E.published_optimal_row()
-    assert E.published_optimal_claim(row).verdict == REPRODUCED
+    assert E.published_optimal_claim(row).verdict == CONSISTENT
     broken = row.copy()
     broken["match"] = False
     broken["same grouping"] = False
-    assert E.published_optimal_claim(broken).verdict == NOT_REPRODUCED
+    assert E.published_optimal_claim(broken).verdict == INCONSISTENT
     one = row.copy()
     one.loc[2, "match"] = False
-    assert E.published_optimal_claim(one).verdict == NOT_REPRODUCED  # one group (no groups named): one fails
+    assert E.published_optimal_claim(one).verdict == INCONSISTENT  # one group (no groups named): one fails
 
     def change(t):
         t.loc[t["method"] == "Ours Optimal", "1"] = 0.777
@@ -43,31 +45,31 @@ def test_published_optimal_row_reproduces_and_drops_when_a_total_or_grouping_dif
     patch_published("03_table7_total_loss", change)
     row = E.published_optimal_row()
     claim = E.published_optimal_claim(row)
-    assert "0.777" in claim.published and claim.verdict == NOT_REPRODUCED
+    assert "0.777" in claim.published and claim.verdict == INCONSISTENT
 
 
 def test_published_affinities_reproduce_and_drop_when_r_differs(patch_published):
     aff = E.published_affinities()
-    assert E.published_affinity_claim(aff).verdict == REPRODUCED
-    assert E.published_affinity_claim({**aff, "r": 0.3}).verdict == NOT_REPRODUCED
+    assert E.published_affinity_claim(aff).verdict == CONSISTENT
+    assert E.published_affinity_claim({**aff, "r": 0.3}).verdict == INCONSISTENT
     patch_published("03_scalars", _scalar("affinity_pearson_r", -0.91))
     claim = E.published_affinity_claim(E.published_affinities())
-    assert "-0.91" in claim.published and claim.verdict == NOT_REPRODUCED
+    assert "-0.91" in claim.published and claim.verdict == INCONSISTENT
 
 
 def test_half_size_audit_reproduces_and_drops_when_the_sum_differs(patch_published):
     half = E.published_half_size_losses()
-    assert E.half_size_claim(half).verdict == REPRODUCED
+    assert E.half_size_claim(half).verdict == CONSISTENT
     off = half.copy()
     off.attrs = {**half.attrs, "total": half.attrs["total"] + 0.01}
-    assert E.half_size_claim(off).verdict == NOT_REPRODUCED
+    assert E.half_size_claim(off).verdict == INCONSISTENT
 
     def change(t):
         t.loc[t["method"] == "Independent", "2.5"] = 0.512
         return t
     patch_published("03_table7_total_loss", change)
     claim = E.half_size_claim(E.published_half_size_losses())
-    assert "0.512" in claim.published and claim.verdict == NOT_REPRODUCED
+    assert "0.512" in claim.published and claim.verdict == INCONSISTENT
 
 
 # -- Table 7: grouped networks against the traditional baselines ----------------------------------------------------

@@ -165,7 +165,7 @@ def published_optimal_claim(row: pd.DataFrame) -> Claim:
         "chosen was evaluated on the test set.",
         "Table 7, optimal at budgets 1-5: " + ", ".join(f"{v:.3f}" for v in row["test loss (Table 7)"]),
         "recomputed: " + ", ".join(f"{v:.3f}" for v in row["test loss (ours)"]) + f"; groupings as Table 6: {int(row['same grouping'].sum())}/{len(row)}",
-        checks,
+        checks, audit=True,
     )
 
 
@@ -186,7 +186,7 @@ def published_affinity_claim(aff: Mapping[str, Any]) -> Claim:
         "they are trained separately.",
         f"Table 3 as printed; Figure 5: r = {aff['r_printed']:g}, p = {aff['p_printed']:g} (one outlier removed)",
         f"largest difference {worst:.4f} %; outlier {aff['outlier']}: r = {aff['r']:.3f}, p = {aff['p']:.3f}",
-        checks,
+        checks, audit=True,
     )
 
 
@@ -200,4 +200,5 @@ def half_size_claim(half: pd.DataFrame) -> Claim:
         f"Table 7, Independent at {len(TASKS) * HALF:g} SNT: {printed:.3f}",
         f"sum of the half-size test losses implied by Tables 2 and 9: {total:.4f}",
         [Check.truth("the sum rounds to Table 7's entry", round(total, 3) == printed, detail=f"{total:.4f} vs {printed:.3f}")],
+        audit=True,
     )
