@@ -31,15 +31,12 @@ golden: $(STAMP)  ## re-store the smoke executions nbval compares against (after
 report: $(STAMP)  ## the executed notebooks and the ledger as a static site in site/ (open site/index.html)
 	$(PY) -m paper_mtl report --into site
 
-NO_BROWSER := .cache/no-browser
-
-browser:  ## Debian's chromium + chromium-driver for the browser tests, where apt-get is allowed (else they skip, saying why)
-	@mkdir -p .cache; rm -f $(NO_BROWSER)
+browser:  ## Debian's chromium + chromium-driver for the browser tests, where apt-get is allowed (else it stops, saying why)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
-	  { echo "chromium and chromium-driver could not be installed here (make browser needs root and apt-get)" > $(NO_BROWSER); \
-	    echo "[make browser] $$(cat $(NO_BROWSER)): the browser tests will skip"; }
+	  { echo "[make browser] chromium and chromium-driver are not on PATH and could not be installed (needs root and" \
+	         "apt-get): install them, or run the other tests with .venv/bin/python -m pytest tests -m 'not browser'"; exit 1; }
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

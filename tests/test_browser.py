@@ -6,8 +6,8 @@
   claim's link leading to the notebook page's cell that computes it.
 
 Screenshots are saved under the test's temp folder. ``make browser`` (run by ``make test``) installs Debian's chromium
-and chromium-driver where apt-get is allowed, and otherwise writes why it could not to ``.cache/no-browser``: only
-then are these tests skipped, with that reason; a missing browser without it is a failure.
+and chromium-driver where apt-get is allowed and otherwise stops ``make test`` saying why. These tests never skip: a
+missing browser is a failure; a machine without one deselects them by their marker (``-m "not browser"``).
 """
 
 import json
@@ -20,6 +20,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from paper_mtl.claims import anchor
 from paper_mtl.site import build_site
@@ -28,12 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "03_task_grouping.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-NO_BROWSER = ROOT / ".cache" / "no-browser"
-if not (CHROMIUM and DRIVER) and NO_BROWSER.exists():
-    pytest.skip(NO_BROWSER.read_text().strip(), allow_module_level=True)
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+pytestmark = pytest.mark.browser
 
 
 def _figures_saved(path: Path) -> int:
@@ -43,7 +41,7 @@ def _figures_saved(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def browser():
-    assert CHROMIUM and DRIVER, "no chromium + chromedriver on PATH: run `make browser` (it installs Debian's, or says why not)"
+    assert CHROMIUM and DRIVER, "no chromium + chromedriver on PATH: run `make browser` (it installs Debian's, or says why not), or deselect these tests with -m 'not browser'"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,2000"):

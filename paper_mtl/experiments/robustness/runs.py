@@ -152,6 +152,12 @@ def _score(result: dict[str, Any], attack: str, task: str, column: str) -> float
     raise ValueError(f"attack {attack!r} was not measured; measured: {[e['attack'] for e in result['attacks']]}")
 
 
+def _main_scores(result: dict[str, Any], main: str) -> dict[str, Any]:
+    """The main task's direction, clean score and score under a single-task PGD attack on it, from one run."""
+    return {"higher_is_better": bool(_score(result, main, main, "higher_is_better")),
+            "clean": _score(result, main, main, "clean_score"), "pgd": _score(result, main, main, "attacked_score")}
+
+
 def _single_task_config(
     settings: RobustnessSettings, letter: str, seed: int, device: torch.device, source: str | None = None
 ) -> dict[str, Any]:
@@ -260,14 +266,8 @@ def pair_table(
             configs.append(_config(settings, main + aux, {main: 1.0, aux: lam}, [main], seed, device))
             keys.append((main, aux, lam, seed))
     results = _sweep(configs, progress)
-    rows = []
-    for (main, aux, lam, s), result in zip(keys, results):
-        rows.append({
-            "main": main, "aux": aux, "lambda_a": lam, "seed": s,
-            "higher_is_better": bool(_score(result, main, main, "higher_is_better")),
-            "clean": _score(result, main, main, "clean_score"), "pgd": _score(result, main, main, "attacked_score"),
-        })
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"main": main, "aux": aux, "lambda_a": lam, "seed": s, **_main_scores(result, main)}
+                         for (main, aux, lam, s), result in zip(keys, results)])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -317,11 +317,5 @@ def algorithm1_comparison(
                                    adversarial=algorithm1_combinations(main, [aux]), source=source))
             keys.append((main, aux, "adversarial multi-task", s))
     results = _sweep(configs, progress)
-    rows = []
-    for (main, aux, training, s), result in zip(keys, results):
-        rows.append({
-            "main": main, "aux": aux, "training": training, "seed": s,
-            "higher_is_better": bool(_score(result, main, main, "higher_is_better")),
-            "clean": _score(result, main, main, "clean_score"), "pgd": _score(result, main, main, "attacked_score"),
-        })
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"main": main, "aux": aux, "training": training, "seed": s, **_main_scores(result, main)}
+                         for (main, aux, training, s), result in zip(keys, results)])
