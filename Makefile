@@ -41,8 +41,8 @@ browser:  ## Debian's chromium + chromium-driver for the browser tests, where ap
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-bench: $(STAMP)  ## benchmarks as ratios (installs the bench-only comparators torchattacks and torchjd)
-	$(PY) -m pip install --quiet --no-deps 'torchattacks>=3.5' 'torchjd>=0.18'
+bench: $(STAMP)  ## benchmarks as ratios (installs the bench-only comparator torchattacks)
+	$(PY) -m pip install --quiet --no-deps 'torchattacks>=3.5'
 	$(PY) -m benchmarks
 
 clean-cache:

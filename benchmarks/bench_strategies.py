@@ -26,6 +26,13 @@ STRATEGIES = {  # label: (registered name, parameters); every registered strateg
     "Kendall uncertainty": ("uncertainty", {}),
     "MGDA-UB": ("mgda", {}),
     "adversarial gradient discriminator (paper 04)": ("adversarial_gradients", {}),
+    "DWA": ("dwa", {}),
+    "PCGrad (torchjd)": ("pcgrad", {}),
+    "CAGrad (torchjd)": ("cagrad", {}),
+    "Nash-MTL (torchjd)": ("nash_mtl", {}),
+    "IMTL-G (torchjd)": ("imtl_g", {}),
+    "Aligned-MTL (torchjd)": ("aligned_mtl", {}),
+    "UPGrad (torchjd)": ("upgrad", {}),
 }
 GOALS = {"class-wise (paper 02)": 1.15}
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from paper_mtl import cost
-from paper_mtl.profiles import check_profile
+from paper_mtl.profiles import PAPER_LEASES, check_profile
 from paper_mtl.files import write_atomic
 from paper_mtl.reporting import figures_root, git_commit
 
@@ -27,15 +27,38 @@ def profile_figures(profile: str) -> Path:
     return figures_root() / "paper" if check_profile(profile) == "paper" else figures_root()
 
 
-def budget_table(costs: dict[str, list[cost.Cost]], dry_walls: dict[str, float], model: cost.GpuModel | None = None) -> pd.DataFrame:
-    """One row per notebook (and ``all together``): FLOPs, kernel launches and predicted seconds on one GPU."""
+def lease_of(notebook: str, leases: Sequence[Sequence[str]] = PAPER_LEASES) -> int:
+    """The index of the lease in ``leases`` (notebook numbers) that runs ``notebook`` (a name ``NN_...``)."""
+    for index, numbers in enumerate(leases):
+        if notebook[:2] in numbers:
+            return index
+    raise ValueError(f"notebook {notebook!r} is in no GPU lease of {[list(lease) for lease in leases]}")
+
+
+def together_name(numbers: Sequence[str]) -> str:
+    """The budget row of the notebooks ``numbers`` run together in one lease, e.g. ``"together: 01 02 03"``."""
+    return "together: " + " ".join(numbers)
+
+
+def budget_table(costs: dict[str, list[cost.Cost]], dry_walls: dict[str, float], model: cost.GpuModel | None = None,
+                 leases: Sequence[Sequence[str]] = PAPER_LEASES) -> pd.DataFrame:
+    """One row per notebook, then one per GPU lease (``together: NN NN ...``: the notebooks of ``leases`` that ran,
+    run together on one GPU): FLOPs, kernel launches and predicted seconds."""
     model = model or cost.GpuModel()
-    rows, together = cost.predict(costs, dry_walls, model)
+    rows, _ = cost.predict(costs, dry_walls, model)
     table = pd.DataFrame(rows)
     table["dry_run_s"] = [dry_walls[n] for n in table["notebook"]]
-    total = {"notebook": "all together", "flops": table["flops"].sum(), "ops": table["ops"].sum(),
-             "gpu_busy_s": table["gpu_busy_s"].sum(), "total_s": together, "dry_run_s": sum(dry_walls.values())}
-    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    groups: dict[int, list[str]] = {}
+    for name in table["notebook"]:
+        groups.setdefault(lease_of(name, leases), []).append(name)
+    totals = []
+    for index, names in sorted(groups.items()):
+        part = table[table["notebook"].isin(names)]
+        _, together = cost.predict({n: costs[n] for n in names}, {n: dry_walls[n] for n in names}, model)
+        totals.append({"notebook": together_name([n[:2] for n in names]), "flops": part["flops"].sum(),
+                       "ops": part["ops"].sum(), "gpu_busy_s": part["gpu_busy_s"].sum(), "total_s": together,
+                       "dry_run_s": part["dry_run_s"].sum()})
+    table = pd.concat([table, pd.DataFrame(totals)], ignore_index=True)
     table.insert(1, "TFLOP", table.pop("flops") / 1e12)
     table.insert(2, "kernels (M)", table.pop("ops") / 1e6)
     return table.rename(columns={"total_s": "predicted_s"})
@@ -51,7 +74,7 @@ def write_budget(table: pd.DataFrame, profile: str, model: cost.GpuModel | None 
             f"--dry-run`) by `paper_mtl.cost.GpuModel`: {model.flops_per_s / 1e12:g} TFLOP/s achieved, "
             f"{model.op_s * 1e6:g} µs to issue a kernel, at least {model.gpu_op_s * 1e6:g} µs of GPU time per kernel; "
             "host work measured on the dry run's CPU. Notebooks run together take the longest one's time, but at "
-            "least the GPU's summed busy time.\n")
+            "least the GPU's summed busy time; each `together` row is one GPU lease (`paper_mtl.profiles.PAPER_LEASES`).\n")
     write_atomic(folder / "budget.md", table.to_markdown(index=False, floatfmt=".3g") + note)
     return folder / "budget.csv"
 

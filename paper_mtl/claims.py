@@ -200,21 +200,28 @@ class Check:
     @classmethod
     def paired(cls, name: str, ours: Sequence[float] | float, baseline: Sequence[float] | float, *,
                better: str = "higher", margin: float = 0.0, kind: str = DECISIVE, group: str | None = None,
-               digits: int = 4) -> Check:
+               digits: int = 4, comparisons: int = 1) -> Check:
         """``ours`` beats ``baseline`` by more than ``margin``, paired by seed (``ours[i]`` and ``baseline[i]`` come
         from the same seed); ``better`` is ``"higher"`` or ``"lower"`` (which direction of the metric is better).
-        The interval is Student's t over the per-seed differences; one seed gives none (within noise)."""
+        The interval is Student's t over the per-seed differences; one seed gives none (within noise). When the
+        check is one of ``comparisons`` alike whose any success would carry a verdict, its interval is widened to the
+        Bonferroni level 1 − 0.05/comparisons, so that chance alone rarely makes one of them hold or fail."""
         if better not in ("higher", "lower"):
             raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+        if not (isinstance(comparisons, int) and comparisons >= 1):
+            raise ValueError(f"comparisons must be an integer >= 1, got {comparisons!r}")
         a, b = _values(f"{name}: ours", ours), _values(f"{name}: baseline", baseline)
         if a.shape != b.shape:
             raise ValueError(f"check {name!r}: ours and baseline are paired by seed, got {a.size} and {b.size} values")
         diff = (a - b) if better == "higher" else (b - a)
         low = high = None
+        level = 1 - (1 - CONFIDENCE) / comparisons
         if diff.size > 1:
-            half = stats.t.ppf(0.5 + CONFIDENCE / 2, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size)
+            half = stats.t.ppf(0.5 + level / 2, diff.size - 1) * diff.std(ddof=1) / math.sqrt(diff.size)
             low, high = float(diff.mean() - half), float(diff.mean() + half)
         detail = f"{format_mean_se(a, digits)} vs {format_mean_se(b, digits)} ({better} is better; n={a.size})"
+        if comparisons > 1:
+            detail += f"; Bonferroni over {comparisons} comparisons"
         if diff.size > 1 and np.all(diff == margin):
             detail += "; a tie on every seed"
         return cls(name, float(diff.mean()), margin, low, high, kind, group, detail, noisy=True, n=int(a.size))

@@ -3,14 +3,15 @@
 Paper 05 (Sec. 3) looks at cos(t_i, t_j) = cos(∂L_{t_i}/∂θ_sh, ∂L_{t_j}/∂θ_sh) (Eq. 3) on the last layer of the
 shared encoder, calls the distribution of these cosines over training Φ_(t_i,t_j) with mean μ and standard
 deviation σ, and penalises α/(T(T−1)) ‖N̂ᵀN̂ − I_T‖²_F (Eq. 5), N̂ holding the unit-normalised task gradients.
-This module provides the pieces without α: :func:`task_gradients` (optionally differentiable, for double
-back-propagation), :func:`cosine_matrix`, :func:`cosine_penalty`, and the statistics of recorded cosines
-(:func:`cosine_statistics`, :func:`rolling_std` for Figure 4's moving σ).
+This module provides the pieces without α: :func:`task_jacobian` and :func:`task_gradients` (optionally
+differentiable, for double back-propagation), :func:`cosine_matrix`, :func:`cosine_penalty`, and the statistics
+of recorded cosines (:func:`cosine_statistics`, :func:`rolling_std` for Figure 4's moving σ).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -43,30 +44,62 @@ def gradient_parameters(model: nn.Module, shared: Sequence[nn.Parameter], on: st
     return params
 
 
+@dataclass(frozen=True)
+class Jacobian:
+    """The task losses' gradients with respect to some tensors, one row per task (what a gradient aggregation
+    reads; torchjd calls the matrix the Jacobian).
+
+    ``matrix`` is (T, P): row t is ∂L_t/∂(tensors), each tensor flattened in its logical order and the tensors
+    concatenated; ``blocks[k]`` are the columns of tensor k; ``reached[t][k]`` says whether task t's loss reaches
+    tensor k at all (its block of row t is zero when it does not).
+    """
+
+    matrix: Tensor
+    tasks: tuple[str, ...]
+    blocks: tuple[slice, ...]
+    reached: tuple[tuple[bool, ...], ...]
+
+
+def task_jacobian(
+    losses: Mapping[str, Tensor] | Sequence[Tensor],
+    tensors: Sequence[Tensor],
+    create_graph: bool = False,
+    retain_graph: bool = True,
+) -> Jacobian:
+    """Each task's gradient with respect to ``tensors`` as a :class:`Jacobian` (rows in the order of ``losses``;
+    unnamed losses are named ``"0"``, ``"1"``, ...).
+
+    Rows are at least float32 (bf16/fp16 gradients are upcast). Tensors a loss does not reach get zero gradient.
+    With ``create_graph`` the rows are differentiable (for a penalty on them, Eq. 5); ``retain_graph`` keeps the
+    graph for a later backward of the losses themselves.
+    """
+    names = tuple(losses) if isinstance(losses, Mapping) else tuple(str(i) for i in range(len(losses)))
+    values = list(losses.values()) if isinstance(losses, Mapping) else list(losses)
+    tensors = list(tensors)
+    if not values or not tensors:
+        raise ValueError(f"a Jacobian needs at least one loss and one tensor, got {len(values)} and {len(tensors)}")
+    rows, reached = [], []
+    for loss in values:
+        grads = torch.autograd.grad(
+            loss, tensors, retain_graph=retain_graph or create_graph, create_graph=create_graph, allow_unused=True
+        )
+        reached.append(tuple(g is not None for g in grads))
+        flat = [(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, tensors)]
+        rows.append(torch.cat([f.to(torch.promote_types(f.dtype, torch.float32)) for f in flat]))
+    ends = np.cumsum([p.numel() for p in tensors]).tolist()
+    blocks = tuple(slice(end - p.numel(), end) for end, p in zip(ends, tensors))
+    return Jacobian(torch.stack(rows), names, blocks, tuple(reached))
+
+
 def task_gradients(
     losses: Mapping[str, Tensor] | Sequence[Tensor],
     params: Sequence[Tensor],
     create_graph: bool = False,
     retain_graph: bool = True,
 ) -> Tensor:
-    """Each task's gradient with respect to ``params``, flattened: a (T, P) tensor, row t = ∂L_t/∂params.
-
-    Rows are at least float32 (bf16/fp16 gradients are upcast). Parameters a loss does not reach get zero
-    gradient. With ``create_graph`` the rows are differentiable (for
-    a penalty on them, Eq. 5); ``retain_graph`` keeps the graph for a later backward of the losses themselves.
-    """
-    values = list(losses.values()) if isinstance(losses, Mapping) else list(losses)
-    params = list(params)
-    if not values or not params:
-        raise ValueError(f"task_gradients needs at least one loss and one parameter, got {len(values)} and {len(params)}")
-    rows = []
-    for loss in values:
-        grads = torch.autograd.grad(
-            loss, params, retain_graph=retain_graph or create_graph, create_graph=create_graph, allow_unused=True
-        )
-        flat = [(torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, params)]
-        rows.append(torch.cat([f.to(torch.promote_types(f.dtype, torch.float32)) for f in flat]))
-    return torch.stack(rows)
+    """Each task's gradient with respect to ``params``, flattened: the (T, P) matrix of :func:`task_jacobian`,
+    row t = ∂L_t/∂params (zero where a loss does not reach a parameter)."""
+    return task_jacobian(losses, params, create_graph, retain_graph).matrix
 
 
 def cosine_matrix(grads: Tensor, eps: float = 1e-12) -> Tensor:

@@ -1,7 +1,8 @@
 """Scale profiles and parameter validation shared by every notebook.
 
 ``smoke`` runs in seconds on a CPU (nbval, CI; numbers meaningless but deterministic); ``quick`` is the default of
-``make reproduce`` on a 2-core CPU (all five notebooks within 25 minutes); ``paper`` targets one H100-class GPU.
+``make reproduce`` on a 2-core CPU (all six notebooks within 30 minutes); ``paper`` targets one H100-class GPU, one lease per group of
+:data:`PAPER_LEASES`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from typing import TypeVar
 import torch
 
 PROFILES = ("smoke", "quick", "paper")
-PAPER_LEASE = "to fit one 9-minute GPU lease shared by the five notebooks (figures/paper/budget.md)"
+PAPER_LEASE = "to fit one 9-minute GPU lease shared by the five papers' notebooks (figures/paper/budget.md)"
 """Why the paper profile is cut where it is: each experiment's ``PAPER_CUTS`` says what it leaves out."""
+PAPER_LEASES: tuple[tuple[str, ...], ...] = (("01", "02", "03", "04", "05"), ("06",))
+"""The notebooks (by number) that each GPU lease runs together at the paper profile: the five papers' notebooks
+share one, the cross-paper benchmark (06) has its own (``NOTEBOOKS=06 bash tools/gpu-paper.sh``)."""
 T = TypeVar("T")
 
 

@@ -41,6 +41,12 @@ Algorithm 1) returns one adversarial input per task combination; single-tasking 
 A generator is consumed lazily, so each entry may depend on the weights left by the previous step.
 """
 
+StepCallback = Callable[[dict[str, Tensor], StepContext], Mapping[str, float | Tensor]]
+"""Called at every optimiser step with the task losses and the :class:`StepContext`, before the strategy
+back-propagates; returns scalars to log with the strategy's (e.g.
+:class:`~paper_mtl.weighting.cosreg.TaskCosines`). It may take gradients (``retain_graph=True``) but must not
+accumulate any; it is not checkpointed, so it should keep no state a resumed run would need."""
+
 OPTIMIZERS = ("adam", "sgd")
 OptimizerFactory = Callable[[list[dict[str, Any]]], torch.optim.Optimizer]
 """Builds the optimiser from parameter groups, e.g. ``functools.partial(torch.optim.AdamW, lr=1e-3)``."""
@@ -54,6 +60,13 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def strategy_generator(seed: int) -> torch.Generator:
+    """The CPU generator :func:`fit` gives its strategy (:attr:`Strategy.generator`): seeded from ``seed`` but drawing
+    a stream apart from the one that shuffles the data."""
+    state = np.random.SeedSequence(seed % 2**64, spawn_key=(1,)).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
 
 
 def _check_optimizer(optimizer: str | OptimizerFactory, lr: float | None, momentum: float | None,
@@ -254,6 +267,7 @@ def fit(
     scheduler: SchedulerFactory | None = None,
     param_groups: Callable[[nn.Module], list[dict[str, Any]]] | None = None,
     batch_plan: BatchPlan | None = None,
+    callbacks: Sequence[StepCallback] = (),
     max_steps: int | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
@@ -280,6 +294,7 @@ def fit(
             :data:`SchedulerFactory` (not both).
         batch_plan: how a mini-batch becomes optimiser steps (see :data:`BatchPlan`); parameters that a step's
             tasks do not use get no gradient, so no momentum or weight-decay update either.
+        callbacks: :data:`StepCallback` s run at every step before the strategy; their scalars join the step log.
         max_steps: stop after this many optimiser steps (e.g. paper 03's early-stopping approximation).
         keep_best: restore the weights of the epoch with the lowest total validation loss at the end.
         checkpoint: file to save the full training state to after each epoch, and to resume from.
@@ -305,6 +320,7 @@ def fit(
     model.to(device)
     if channels_last:
         model.to(memory_format=torch.channels_last)
+    strategy.generator = strategy_generator(seed)
     strategy.setup(model, tasks)
     groups = param_groups(model) if param_groups else [{"params": list(model.parameters())}]
     extra = strategy.parameters()
@@ -335,6 +351,10 @@ def fit(
         opt.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["scheduler"])
         strategy.load_state_dict(state["strategy"])
+        if "strategy_generator" not in state:
+            raise ValueError(f"checkpoint {ckpt_path} was written by an older paper_mtl (it has no strategy generator); "
+                             "delete it to train from the start")
+        strategy.generator.set_state(state["strategy_generator"])
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         rows, step_rows, start_epoch, step, best = state["rows"], state["step_rows"], state["epoch"], state["step"], state["best"]
@@ -370,7 +390,11 @@ def fit(
                         if step % nan_check_every == 0:
                             watch.check(epoch, step)
                         ctx = StepContext(model, inputs, targets, outputs, features, shared, tasks, step, epoch, step / max(total_steps, 1))
-                        logs.update(_step_logs(strategy.backward(losses, ctx), index, step_tasks))
+                        step_logs: dict[str, float | Tensor] = {}
+                        for callback in callbacks:
+                            step_logs.update(callback(losses, ctx))
+                        step_logs.update(strategy.backward(losses, ctx))
+                        logs.update(_step_logs(step_logs, index, step_tasks))
                         if dry:
                             _check_gradient_layout(model, strategy)
                         opt.step()
@@ -398,7 +422,8 @@ def fit(
                 _atomic_save(
                     {
                         "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": schedule.state_dict(),
-                        "strategy": strategy.state_dict(), "generator": generator.get_state(),
+                        "strategy": strategy.state_dict(), "strategy_generator": strategy.generator.get_state(),
+                        "generator": generator.get_state(),
                         "torch_rng": torch.get_rng_state(), "rows": rows, "step_rows": step_rows,
                         "epoch": epoch + 1, "step": step, "best": best,
                     },

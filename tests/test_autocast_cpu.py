@@ -39,14 +39,21 @@ from paper_mtl.models.unet import build_unet
 from paper_mtl.tasks import Task, get_task
 from paper_mtl.training import evaluate, fit
 from paper_mtl.weighting import (
+    DWA,
+    IMTLG,
+    AlignedMTL,
+    CAGrad,
     ClasswiseWeighting,
     CosineMonitor,
     CosReg,
     GradNorm,
+    NashMTL,
     ParetoMTL,
+    PCGrad,
     StepContext,
     Strategy,
     Uncertainty,
+    UPGrad,
     WeightedSum,
     quantile_bin_edges,
 )
@@ -397,6 +404,10 @@ STRATEGY_CASES: dict[str, StrategyCase] = {
         "single_tasking-R26-deeplab-se_task-dec_shared", fit_kwargs=_single_task_steps),
     "AdversarialGradients-joint-uber": StrategyCase(
         lambda d: AdversarialGradients(kernel_size=3), "single_tasking-MobileNetV2-uber"),
+    "DWA": StrategyCase(lambda d: DWA(), "hard_sharing-small"),
+    # torchjd's aggregations write a flat update back into channels-last shared weights
+    **{cls.__name__: StrategyCase(lambda d, cls=cls: cls(), "hard_sharing-resnet18")
+       for cls in (PCGrad, CAGrad, NashMTL, IMTLG, AlignedMTL, UPGrad)},
 }
 
 

@@ -195,3 +195,13 @@ def test_the_claim_displays_its_sentence_verdict_and_checks():
     assert "the paper says so" in html and REPRODUCED in html and "holds" in html
     table = claim(HOLD, FAIL.as_kind(SANITY)).checks_table()
     assert list(table["state"]) == [HOLDS, FAILS] and list(table["kind"]) == [DECISIVE, SANITY]
+
+
+def test_a_paired_check_among_many_comparisons_needs_a_wider_margin_of_seeds():
+    ours, baseline = [1.0, 1.2, 1.1], [0.5, 0.6, 0.5]
+    alone = Check.paired("one comparison", ours, baseline)
+    among = Check.paired("one of 15", ours, baseline, comparisons=15)
+    assert alone.state == "holds" and among.state == "within noise"
+    assert among.low < alone.low and "Bonferroni over 15 comparisons" in among.detail
+    with pytest.raises(ValueError, match="comparisons must be an integer >= 1, got 0"):
+        Check.paired("bad", ours, baseline, comparisons=0)

@@ -307,7 +307,7 @@ def test_decisive_models_train_over_the_profiles_seeds(profile, monkeypatch):
     """The baselines of Table 1 and every Algorithm 1 model train decisive_seeds seeds; two-task models one."""
     from paper_mtl.profiles import decisive_seeds
 
-    settings = E.RobustnessSettings.for_profile(profile)
+    settings = E.settings(profile)
     seen = []
 
     def stop(configs, progress):
@@ -333,3 +333,48 @@ def test_algorithm1_table_shows_mean_and_standard_error_over_seeds():
     assert table.loc[("s", "standard"), "seeds"] == 3
     assert " ± " in table.loc[("s", "adversarial multi-task"), "pgd"]
     assert " ± " not in E.algorithm1_table(_alg1(0.05, 0.05, seeds=1)).pgd.iloc[0]
+
+
+# -- Issue 17: the remaining quantitative sentences, and Table 1's share of the paper's pairs ---------------------
+
+
+def test_caption_audit_finds_the_11_other_models_and_names_what_it_cannot_check():
+    claim = E.caption_audit_claim()
+    assert claim.audit and claim.verdict == PARTLY_CONSISTENT and not any(c.noisy for c in claim.checks)
+    groups = claim.groups()
+    assert groups.pop("11 other models") == FAILS and set(groups.values()) == {HOLDS}
+    assert "10 per main task, stated 11" in claim.ours and "9464 images" in claim.ours
+    assert "We pair each selected model with 11 other models." in claim.sentence
+
+
+def test_caption_audit_is_consistent_when_the_text_agrees(patch_published):
+    def fix(t):
+        t.loc[t.key == "other_models_per_task", "value"] = 10
+        return t
+
+    patch_published("01_text_numbers", fix)
+    assert E.caption_audit_claim().verdict == CONSISTENT
+    patch_published("01_text_tasks_listed", lambda t: t.iloc[:-1])
+    claim = E.caption_audit_claim()
+    assert claim.groups()["11 tasks used"] == FAILS and claim.verdict == PARTLY_CONSISTENT
+
+
+def test_caption_audit_fails_every_stated_number_that_disagrees(patch_published):
+    def wrong(t):
+        t["value"] = 99
+        return t
+
+    patch_published("01_text_numbers", wrong)
+    groups = E.caption_audit_claim().groups()
+    assert groups.pop("λ_a in Table 2") == HOLDS and set(groups.values()) == {FAILS}
+
+
+def test_caption_audit_checks_table2_covers_table1(patch_published):
+    patch_published("01_table2_lambda", lambda t: t.iloc[1:])
+    assert E.caption_audit_claim().groups()["λ_a in Table 2"] == FAILS
+
+
+def test_table1_row_states_the_share_of_the_papers_pairs():
+    claim = E.table1_claim(_pairs(lambda i: 0.05, lambda i: 0.0))
+    assert "of the paper's 110 pairs (" in claim.ours
+    assert "(main tasks sd of the paper's 11, 9 of the 10 auxiliary tasks Table 1 pairs each with)" in claim.ours

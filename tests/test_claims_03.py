@@ -375,3 +375,77 @@ def test_one_snt_claim_over_seeds_and_drops_when_independent_wins_or_seeds_disag
     assert E.one_snt_claim(one[one["method"] != "independent"]).verdict == "not testable here"
     patch_published("03_table7_total_loss", lambda t: t.replace({0.515: 0.611}))
     assert "Independent 0.611" in E.one_snt_claim(one).published
+
+
+# -- structure and cost (paper_mtl.experiments.task_grouping.structure) -------------------------------------------------
+
+
+from paper_mtl.experiments.task_grouping import structure as S  # noqa: E402
+from paper_mtl.claims import NOT_TESTABLE  # noqa: E402
+from paper_mtl.grouping import Selection  # noqa: E402
+
+_TASK = {letter: task for task, letter in E.LETTERS.items()}
+
+
+def _selection(cell):
+    """A selection from a Table 6 cell: capitals predict (loss 0.1), lower case do not (loss 1)."""
+    nets = []
+    for i, part in enumerate(p.strip() for p in cell.split(",")):
+        nets.append(Network(f"{part.upper()}#{i}", 1.0, {_TASK[c.lower()]: 0.1 if c.isupper() else 1.0 for c in part}))
+    return Selection.build(nets, list(E.TASKS))
+
+
+def test_structure_claim_scores_table6_agreement_against_chance():
+    table6 = published.load("03_table6_groupings").set_index("budget")
+    same = S.structure_claim({b: _selection(table6.loc[b, "optimal"]) for b in table6.index})
+    status, pairs, sanity = same.checks
+    assert status.p_for == pytest.approx(0.1) and status.state != FAILS  # five tasks: a 3/2 split is 1 in 10
+    assert pairs.state == HOLDS and sanity.state == HOLDS and sanity.kind == SANITY
+    assert same.verdict == "not testable here" and "p of 0.1" in same.reason  # nothing decisive on five tasks
+    # n, k shared and s, d, e alone at 5 SNT (the opposite of the sentence), other pairs at the other budgets
+    opposite = {b: _selection("SN, DK, E" if b < 5 else "S, D, E, sNK, nKe") for b in table6.index if b > 1}
+    flipped = S.structure_claim(opposite)
+    assert flipped.checks[0].p_against == pytest.approx(0.1) and flipped.checks[0].effect < 0  # floor both ways
+    assert flipped.checks[1].state != HOLDS and flipped.checks[1].p_for > 0.5
+    with pytest.raises(ValueError, match="5 SNT"):
+        S.structure_claim({2.0: _selection("S, D, E, NK")})
+    with pytest.raises(ValueError, match="task letters"):
+        S.published_structure("SDx, N")
+
+
+def _pairs(values):
+    letters = "SDNKE"
+    rows = [(a, b) for i, a in enumerate(letters) for b in letters[i + 1:]]
+    return pd.DataFrame({"task_a": [a for a, _ in rows], "task_b": [b for _, b in rows],
+                         "affinity_mtl": [values.get(a + b, 0.0) for a, b in rows]})
+
+
+def test_affinity_extremes_claim_holds_on_the_sentence_and_fails_on_its_reverse():
+    published_pairs = E.published_affinities()["pairs"]
+    order = ["NE", "SD", "SN", "SK", "SE", "DK", "DE", "NK", "DN", "KE"]  # NE highest, DN and KE the two lowest
+    holds = S.affinity_extremes_claim(_pairs({p: 10.0 - i for i, p in enumerate(order)}), published_pairs)
+    assert holds.checks[0].state == HOLDS and holds.verdict == REPRODUCED
+    assert holds.checks[1].p_for == pytest.approx(0.1)  # one pair of ten: cannot beat chance alone
+    reverse = S.affinity_extremes_claim(_pairs({p: float(i) for i, p in enumerate(order)}), published_pairs)
+    assert reverse.checks[0].state == FAILS and reverse.verdict == NOT_REPRODUCED
+    assert holds.checks[3].kind == SANITY and holds.checks[3].state == HOLDS
+
+
+def test_savings_claim_is_step_arithmetic_and_not_testable():
+    quick = E.settings("quick")
+    frame = S.savings(quick).set_index("search")
+    full = quick.epochs * (quick.n_train // quick.batch_size)
+    assert frame.loc["all candidates", "steps per network"] == full
+    assert frame.loc["HOA (<= 2 tasks)", "networks"] == 20 and frame.loc["all candidates", "networks"] == 36
+    claim = S.savings_claim(quick)
+    assert claim.verdict == NOT_TESTABLE and all(c.kind == SANITY for c in claim.checks)
+    assert f"{full / E.config._early_steps(quick):.1f}x" in claim.ours
+
+
+def test_weighting_claim_names_table7_budgets_this_profile_does_not_train():
+    from paper_mtl.experiments.task_grouping.claims import _untrained_weighting_budgets
+
+    quick = pd.DataFrame({"mgda": [0.5, 0.5], "gradnorm": [0.5, np.nan], "traditional": [0.4, 0.4]}, index=[1.0, 2.5])
+    assert _untrained_weighting_budgets(quick) == "Sener et al. at 2, 4 SNT; GradNorm at 4 SNT"
+    paper = pd.DataFrame({"mgda": [0.5] * 4, "gradnorm": [0.5, np.nan, np.nan, 0.5]}, index=[1.0, 2.0, 2.5, 4.0])
+    assert _untrained_weighting_budgets(paper) == ""

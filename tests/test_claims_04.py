@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from paper_mtl.claims import (CONSISTENT, DECISIVE, INCONCLUSIVE, INCONSISTENT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY,
                                PARTLY_CONSISTENT, REPRODUCED, SANITY, SUPPORTING)
@@ -11,7 +12,7 @@ from paper_mtl.experiments.single_tasking import claims as stc
 
 def table(name, ours=None, backbone=None):
     """The paper's rows of table ``name`` (from paper_mtl.published), with our rows ``{variant: Δm}`` added."""
-    paper = st.run_table(name, "smoke") if name not in st.settings_for("smoke").tables else None
+    paper = st.run_table(name, "smoke") if name not in st.settings("smoke").tables else None
     if paper is None:
         spec = st.TABLES[name]
         paper = st.published_table(spec.published).rename(columns={"num_tasks": "T"})
@@ -201,3 +202,101 @@ def test_published_evidence_is_read_from_the_package(patch_published):
     after = stc.table3d_sea_claim(table("3d", costs({"single": 0.0, "multi": 6.0, "adv": 4.0, "se": 1.0,
                                                      "se_adv": 0.5})), HOLD, "quick").published
     assert before != after and "+106.62" in after
+
+
+# ---- capacity at the paper's sizes: Table 2, SE + RA + A, Fig. 9, App. D -----------------------------------------
+
+def capacity(se=1000.0, block=1123.0, conv=1050.0, mnet=8.0, r50=100.0, mnet_macs=40.0, r50_macs=100.0):
+    """A synthetic :func:`st.paper_capacity` result: per-task network sizes of R-26 SE + A and SE + RA + A (both
+    adapters), MobileNetV2 SE and R-50 multi-task totals."""
+    rows = [("R-26", "se_adv", "none", se, 0.0, 0.0), ("R-26", "se_ra_adv", "block", block, 0.0, 0.0),
+            ("R-26", "se_ra_adv", "conv", conv, 0.0, 0.0), ("MNet", "se", "none", 0.0, mnet, mnet_macs),
+            ("R-50", "multi", "none", 0.0, r50, r50_macs)]
+    return pd.DataFrame([{"backbone": b, "variant": v, "adapters": a, "task_params": t, "params": p, "multiply_adds": m}
+                         for b, v, a, t, p, m in rows])
+
+
+def test_paper_capacity_counts_the_paper_sizes_without_training():
+    cap = st.paper_capacity([("R-26", "multi", None), ("R-26", "se_adv", None), ("R-26", "se_ra_adv", "conv"),
+                             ("R-26", "single", None)], image_size=64)
+    rows = {(v, a): r for v, a, r in zip(cap["variant"], cap["adapters"], cap.to_dict("records"))}
+    multi, sea, ra, single = rows[("multi", "none")], rows[("se_adv", "none")], rows[("se_ra_adv", "conv")], \
+        rows[("single", "none")]
+    assert multi["T"] == 5 and single["T"] == 1
+    # per-task SE and adapters add task-specific parameters; five single-task networks hold about 5 shared networks
+    assert multi["task_params"] < sea["task_params"] < ra["task_params"] < sea["params"] < ra["params"]
+    assert 4.9 < single["params"] / multi["params"] < 5.1
+    # encoder modulation costs one full pass per task (as many multiply-adds as the five single-task networks)
+    assert sea["multiply_adds"] > 4 * multi["multiply_adds"]
+    assert abs(sea["multiply_adds"] - single["multiply_adds"]) / single["multiply_adds"] < 0.01
+    heads = st.paper_tasks()
+    assert heads["seg"].channels == 21 and heads["parts"].channels == 7
+    with pytest.raises(ValueError, match="image_size"):
+        st.paper_capacity(image_size=16)
+    with pytest.raises(ValueError, match="no capacity row"):
+        st.capacity_row(cap, "R-50", "multi")
+
+
+def test_table2_is_not_testable_and_prints_the_gaps():
+    t2 = st.table2()
+    assert list(t2["printed"])[3] == "20.1 vs 19.0" and t2["gap"].iloc[0] > 0 > t2["gap"].iloc[3]  # normals: lower
+    claim = stc.table2_claim(t2)
+    assert claim.verdict == NOT_TESTABLE and "Normals (NYUD mErr) 20.1 vs 19.0 (-5.8)" in claim.published
+
+
+def fig5_rows(se_ra_adv=None, se_adv=0.5):
+    rows = [("single", 0.0), ("multi", 6.0), ("se_adv", se_adv)] + ([("se_ra_adv", se_ra_adv)] if se_ra_adv is not None
+                                                                     else [])
+    return pd.DataFrame([{"backbone": "R-26", "variant": v, "delta_m_same": d} for v, d in rows])
+
+
+def test_se_ra_adv_counts_are_sanity_and_untrained_is_not_testable():
+    claim = stc.se_ra_adv_claim(fig5_rows(), capacity(), HOLD, "quick")
+    assert claim.verdict == NOT_TESTABLE and "not trained at quick" in claim.ours
+    assert [c.kind for c in claim.checks] == [SANITY, SANITY]
+    assert [c.state for c in claim.checks] == ["holds", "fails"]  # 12.3 % (block) matches; 5.0 % (conv) does not
+    assert "12.3% (Eq. 2 adapters, trained here)" in claim.ours
+    mismatch = stc.se_ra_adv_claim(fig5_rows(), capacity(block=1339.0), HOLD, "quick")
+    assert [c.state for c in mismatch.checks] == ["fails", "fails"] and mismatch.verdict == NOT_TESTABLE
+
+
+def test_se_ra_adv_trained_is_decided_by_its_accuracy_not_its_count():
+    trained = stc.se_ra_adv_claim(fig5_rows(-0.45), capacity(block=1339.0), HOLD, "paper")
+    decisive = trained.of_kind(DECISIVE)
+    assert [c.name for c in decisive] == ["R-26: Δm se_ra_adv < single-task (0)"] and decisive[0].effect > 0
+    assert trained.verdict == INCONCLUSIVE and "one seed at paper: cannot be beyond noise" in trained.ours
+    assert "(n=3)" in trained.ours  # SE + A over its seeds
+    assert trained.of_kind(SUPPORTING)[0].state == "within noise"
+    worse = stc.se_ra_adv_claim(fig5_rows(2.0), capacity(), None, "paper")
+    assert worse.verdict == INCONCLUSIVE and worse.of_kind(DECISIVE)[0].effect < 0
+
+
+def fig9_tables(trained=True, mnet=60.0, r50=58.0):
+    paper7, paper3e = table("7"), table("3e")
+    if not trained:
+        return {"7": paper7, "3e": paper3e}
+    cols = {"edge": None, "seg": None, "parts": None, "norm": 20.0, "sal": None}
+
+    def ours(backbone, variant, value):
+        return {"backbone": backbone, "variant": variant, "source": "ours",
+                **{t: (v if v is not None else value) for t, v in cols.items()}}
+    return {"7": pd.concat([paper7, pd.DataFrame([ours("MNet", "se", mnet)])], ignore_index=True),
+            "3e": pd.concat([paper3e, pd.DataFrame([ours("R-50", "multi", r50), ours("R-101", "single", 65.0)])],
+                            ignore_index=True)}
+
+
+def test_fig9_counts_are_sanity_and_performance_needs_table7():
+    claim = stc.fig9_claim(fig9_tables(False), capacity(), "quick")
+    assert claim.verdict == NOT_TESTABLE and "Table(s) 3e, 7 not trained at quick" in claim.ours
+    assert [c.kind for c in claim.checks] == [SANITY, SANITY] and all(c.state == "holds" for c in claim.checks)
+    off = stc.fig9_claim(fig9_tables(False), capacity(mnet=20.0, mnet_macs=150.0), "quick")
+    assert [c.state for c in off.checks] == ["fails", "fails"]  # 20 % of the parameters, more multiply-adds
+    trained = stc.fig9_claim(fig9_tables(), capacity(), "quick")
+    decisive = trained.of_kind(DECISIVE)[0]
+    assert trained.verdict == INCONCLUSIVE and decisive.effect > 0 and "one seed at quick" in trained.ours
+    assert stc.fig9_claim(fig9_tables(mnet=50.0), capacity(), "quick").of_kind(DECISIVE)[0].effect < 0
+
+
+def test_appendix_d_is_not_testable_with_its_reason():
+    claim = stc.appendix_d_claim()
+    assert claim.verdict == NOT_TESTABLE and "prints no result" in claim.ours and not claim.checks

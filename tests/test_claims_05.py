@@ -1,8 +1,11 @@
 """Notebook 05's claims (paper_mtl.experiments.orthogonal.*_claim): each reproduces on constructed runs where the
 paper's sentence holds, drops on a constructed null, and reads the published evidence from paper_mtl.published."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from paper_mtl.claims import (
     DECISIVE, FAILS, HOLDS, INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, SUPPORTING, WITHIN_NOISE,
@@ -267,3 +270,76 @@ def test_table2_published_evidence_is_read_from_paper_mtl_published(patch_publis
 
     patch_published("05_table2_nyuv2", change)
     assert "CosReg 0.999/0.747/0.053" in E.cosreg_beats_equal_weights_claim(runs).published
+
+
+# -- Issue 17: σ by batch size and over training, regularisers' first window, Table 2's mixed results ------------
+
+
+def _batch_runs(sigma_small, sigma_large, seeds=4):
+    return pd.DataFrame([{"model": "No reg", "batch_size": b, "seed": s, "sigma": v + 0.01 * NOISE[s] * (1 + k),
+                          "sigma_first_epoch": v + 0.05 + 0.01 * NOISE[s] * (2 - k)}
+                         for k, (b, v) in enumerate(((32, sigma_small), (64, sigma_large))) for s in range(seeds)])
+
+
+def _cosines(first_spread, last_spread, seeds=4, epochs=2, steps=20):
+    rng = np.random.default_rng(0)
+    rows = []
+    for s in range(seeds):
+        for e in range(epochs):
+            spread = first_spread if e == 0 else last_spread if e == epochs - 1 else (first_spread + last_spread) / 2
+            for c in rng.normal(0.0, spread * (1 + 0.1 * NOISE[s]), steps):
+                rows.append({"model": "No reg", "seed": s, "epoch": e, "cos": c})
+    return pd.DataFrame(rows)
+
+
+def test_batch_size_claim_holds_then_drops():
+    falling = _cosines(0.4, 0.1)
+    assert E.batch_size_claim(_batch_runs(0.4, 0.2), falling).verdict == REPRODUCED
+    claim = E.batch_size_claim(_batch_runs(0.2, 0.4), _cosines(0.1, 0.4))
+    assert claim.verdict == NOT_REPRODUCED
+    assert claim.groups() == {"smaller batches": FAILS, "beginning of training": FAILS}
+    assert _kinds(claim)["first-epoch σ: batch 32 > batch 64"] == SUPPORTING
+    # one epoch: the first epoch is the last, a tie (within noise)
+    one = E.batch_size_claim(_batch_runs(0.4, 0.2), _cosines(0.4, 0.4, epochs=1))
+    assert one.groups() == {"smaller batches": HOLDS, "beginning of training": WITHIN_NOISE} and one.verdict == PARTLY
+
+
+def test_batch_size_runs_need_two_batch_sizes(monkeypatch):
+    monkeypatch.setitem(E.SETTINGS, "smoke", replace(E.settings("smoke"), sigma_batch_sizes=(32,)))
+    with pytest.raises(ValueError, match="sigma_batch_sizes"):
+        E.batch_size_runs("smoke", "cpu")
+
+
+def test_regularisers_start_low_holds_then_drops():
+    first = {"No reg": 0.4, "Dropout": 0.15, "Batchnorm": 0.1, "CosReg(α=10)": 0.05, E.BEST: 0.1}
+    last = {"No reg": 0.25, "Dropout": 0.14, "Batchnorm": 0.1, "CosReg(α=10)": 0.03, E.BEST: 0.09}
+    claim = E.regularisers_start_low_claim(_windows(first, last))
+    assert claim.verdict == REPRODUCED and set(claim.groups()) == {"Dropout", "Batchnorm"}
+    high = E.regularisers_start_low_claim(_windows({**first, "Dropout": 0.6, "Batchnorm": 0.6}, last))
+    assert high.verdict == NOT_REPRODUCED
+    # dropout starts low but then falls more than the vanilla model: the supporting check fails
+    unstable = E.regularisers_start_low_claim(_windows({**first, "Dropout": 0.3}, {**last, "Dropout": 0.0}))
+    assert unstable.groups()["Dropout"] == HOLDS and unstable.verdict == PARTLY
+    assert [c.state for c in unstable.of_kind(SUPPORTING)][0] == FAILS
+
+
+def _single(errors, seeds=3):
+    seg, depth, normal = errors
+    return pd.DataFrame([{"method": "Single Task", "seed": s, "seg_1_minus_miou": seg + 0.001 * NOISE[s],
+                          "depth_rmse": depth + 0.001 * NOISE[s], "normal_1_minus_abs_cos": normal}
+                         for s in range(seeds)])
+
+
+def test_equal_weights_mixed_holds_then_drops_and_one_single_seed_is_within_noise():
+    mixed = {**GOOD, "Single Task": (0.66, 0.82, 0.051), "Equal Task Weights": (0.70, 0.80, 0.053)}
+    runs = _scene_runs(mixed)
+    claim = E.equal_weights_mixed_claim(runs, _single(mixed["Single Task"]))
+    assert claim.verdict == REPRODUCED and set(claim.groups()) == {"depth", "segmentation", "normals"}
+    assert "depth 0.765 vs 0.775" in claim.published
+    helps_all = E.equal_weights_mixed_claim(runs, _single((0.75, 0.82, 0.06)))
+    assert helps_all.groups() == {"depth": HOLDS, "segmentation": FAILS, "normals": FAILS}
+    assert helps_all.verdict == PARTLY
+    hurts_depth = E.equal_weights_mixed_claim(runs, _single((0.75, 0.70, 0.06)))
+    assert hurts_depth.verdict == NOT_REPRODUCED
+    one = E.equal_weights_mixed_claim(runs, _single(mixed["Single Task"], seeds=1))
+    assert one.verdict == INCONCLUSIVE and "train one seed at this profile" in one.ours

@@ -247,7 +247,7 @@ def test_setup_checks_tasks_and_bins() -> None:
     seg = get_tasks([MAIN, "segment_semantic"], classes={"segment_semantic": 3})
     with pytest.raises(ValueError, match="regression aux"):
         ClasswiseWeighting(MAIN, "segment_semantic", bin_edges=[0.5]).setup(None, seg)
-    with pytest.raises(ValueError, match="exactly"):
+    with pytest.raises(ValueError, match="needs main=.* and aux='normal' among the tasks"):
         ClasswiseWeighting(MAIN, "normal", bin_edges=[0.5]).setup(None, TASKS)
 
 

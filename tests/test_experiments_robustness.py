@@ -58,16 +58,16 @@ def test_standardise_uses_training_statistics_per_channel():
 
 
 def test_profiles_and_table1_pairs():
-    quick = E.RobustnessSettings.for_profile("quick")
+    quick = E.settings("quick")
     assert len(quick.table1_pairs()) == 12
-    assert quick.seeds == 3 and E.RobustnessSettings.for_profile("smoke").seeds == 2
-    paper = E.RobustnessSettings.for_profile("paper")
+    assert quick.seeds == 3 and E.settings("smoke").seeds == 2
+    paper = E.settings("paper")
     pairs = paper.table1_pairs()  # 5 of the 11 mains, each with all 10 auxiliaries (PAPER_CUTS says why)
     assert len(pairs) == 50 and all(m != a for m, a in pairs) and {a for _, a in pairs} == set(E.PAPER_NAMES)
     assert "50 of the 110 pairs" in E.PAPER_CUTS
     assert paper.eps == pytest.approx(4 / 255) and paper.step_size == pytest.approx(1 / 255)
     with pytest.raises(ValueError, match="profile"):
-        E.RobustnessSettings.for_profile("huge")
+        E.settings("huge")
 
 
 def _pairs_frame():
@@ -133,7 +133,7 @@ def test_published_table2_reads_the_typo_as_the_codes_value():
 
 
 def test_theory_curves_agree_with_the_closed_form():
-    settings = E.RobustnessSettings.for_profile("smoke")
+    settings = E.settings("smoke")
     curves = E.theory_curves(settings, seed=0)
     assert len(curves) == len(settings.theory_correlations) * 11
     independent = curves[curves.rho == 0]
@@ -143,7 +143,7 @@ def test_theory_curves_agree_with_the_closed_form():
 
 def test_one_tiny_training_run_is_deterministic(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_CACHE", str(tmp_path))
-    settings = E.RobustnessSettings.for_profile("smoke")
+    settings = E.settings("smoke")
     config = E._config(settings, "sd", {"s": 1.0, "d": 0.1}, ["s", "sd"], 0, torch.device("cpu"))
     a, b = E.train_and_measure(config), E.train_and_measure(config)
     assert [e["attack"] for e in a["attacks"]] == ["s", "sd"]
@@ -182,7 +182,7 @@ def _fake_taskonomy(tasks, sizes=(("train", 5), ("test", 3)), side=24):
 
 def test_without_prepared_taskonomy_the_scenes_are_used(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
-    settings = E.RobustnessSettings.for_profile("smoke")
+    settings = E.settings("smoke")
     assert E.scene_source() == "indoor scenes"
     config = E._config(settings, "s", {"s": 1.0}, ["s"], 0, torch.device("cpu"))
     assert config["data"] == {"size": 16, "n_train": 32, "n_test": 16, "seed": 0, "source": "indoor scenes"}
@@ -197,7 +197,7 @@ def test_prepared_taskonomy_replaces_the_scenes(tmp_path, monkeypatch):
     it, classes come from the manifest, pixels without geometry stay masked through standardisation."""
     monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
     monkeypatch.setenv("PAPER_MTL_CACHE", str(tmp_path / "cache"))
-    settings = E.RobustnessSettings.for_profile("smoke")
+    settings = E.settings("smoke")
     scenes_config = E._config(settings, "sd", {"s": 1.0, "d": 0.1}, ["s", "sd"], 0, torch.device("cpu"))
     _fake_taskonomy([n for n in E.TASK_LETTERS.values() if n != "rgb"])
     assert E.scene_source() == "taskonomy" and E.taskonomy_letters() == "sdeknrKDAEp"
@@ -238,7 +238,7 @@ def test_prepared_taskonomy_replaces_the_scenes(tmp_path, monkeypatch):
 def test_prepared_taskonomy_without_a_needed_task_stops_before_training(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
     _fake_taskonomy(["segment_semantic", "depth_zbuffer", "edge_texture", "normal"])
-    settings = E.RobustnessSettings.for_profile("smoke")
+    settings = E.settings("smoke")
     assert E.profile_letters(settings) == "sdek"
     monkeypatch.setattr(E.runs, "_sweep", lambda *a, **k: pytest.fail("trained despite a missing task"))
     for experiment in (E.robustness_vs_tasks, E.pair_table, E.algorithm1_comparison, E.lemma1_gradient_norms):
@@ -264,7 +264,7 @@ def test_prepared_cityscapes_is_algorithm1s_data(tmp_path, monkeypatch):
     rest of notebook 01 keeps its own data; invalid depth stays masked."""
     monkeypatch.setenv("PAPER_MTL_DATA", str(tmp_path))
     monkeypatch.setenv("PAPER_MTL_CACHE", str(tmp_path / "cache"))
-    settings = dataclasses.replace(E.RobustnessSettings.for_profile("paper"), algorithm1_pairs=("sd", "ds", "es", "ks"))
+    settings = dataclasses.replace(E.settings("paper"), algorithm1_pairs=("sd", "ds", "es", "ks"))
     assert E.algorithm1_source() == "indoor scenes" and E.algorithm1_pairs(settings, "indoor scenes") == ["sd", "ds", "es", "ks"]
     _fake_cityscapes()
     assert E.algorithm1_source() == "cityscapes7" and E.scene_source() == "indoor scenes"
@@ -280,7 +280,7 @@ def test_prepared_cityscapes_is_algorithm1s_data(tmp_path, monkeypatch):
 
     monkeypatch.setattr(E.runs, "_sweep", stop_after_seeing)
     with pytest.raises(InterruptedError):
-        E.algorithm1_comparison(E.RobustnessSettings.for_profile("smoke"), device="cpu", progress=False)
+        E.algorithm1_comparison(E.settings("smoke"), device="cpu", progress=False)
     assert {c["data"]["source"] for c in seen} == {"cityscapes7"} and {c["tasks"] for c in seen} == {"s", "sd"}
     E.scene_data.cache_clear()
     try:

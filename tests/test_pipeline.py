@@ -241,15 +241,22 @@ def test_gpu_model_adds_issue_compute_and_host_time_and_bounds_concurrency_by_gp
     assert together == pytest.approx(2 * (100 + 1000 * 1e-6))  # kernels of two processes do not overlap
 
 
-def test_budget_table_has_a_row_per_notebook_and_one_for_all_together(tmp_path, monkeypatch):
+def test_budget_table_has_a_row_per_notebook_and_one_per_lease(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPER_MTL_FIGURES", str(tmp_path))
     costs = {"01_a": [cost.Cost("fit", "Net", 10, 1e12, 100, 1.0)], "02_b": [cost.Cost("fit", "Net", 1, 1e9, 10, 1.0)]}
     table = budget.budget_table(costs, {"01_a": 5.0, "02_b": 2.0})
-    assert list(table["notebook"]) == ["01_a", "02_b", "all together"]
+    assert list(table["notebook"]) == ["01_a", "02_b", "together: 01 02"]
     assert table.loc[0, "TFLOP"] == pytest.approx(10.0)
     path = budget.write_budget(table, "paper")
     assert path == tmp_path / "paper" / "budget.csv" and "TFLOP/s achieved" in (tmp_path / "paper" / "budget.md").read_text()
-    assert json.loads(pd.read_csv(path).to_json())["notebook"]["2"] == "all together"
+    assert json.loads(pd.read_csv(path).to_json())["notebook"]["2"] == "together: 01 02"
+    # notebooks of two leases: one row each, each predicted as if alone on its GPU
+    costs["06_c"] = costs["01_a"]
+    split = budget.budget_table(costs, {"01_a": 5.0, "02_b": 2.0, "06_c": 5.0}).set_index("notebook")
+    assert list(split.index[-2:]) == ["together: 01 02", "together: 06"]
+    assert split.loc["together: 06", "predicted_s"] == pytest.approx(split.loc["06_c", "predicted_s"])
+    with pytest.raises(ValueError, match="notebook '07_d' is in no GPU lease"):
+        budget.budget_table({"07_d": costs["01_a"]}, {"07_d": 1.0})
 
 
 def test_input_gradients_are_counted_and_a_dry_run_attacks_one_batch(tmp_path, monkeypatch):

@@ -66,7 +66,7 @@ def test_scene_targets_fsv_classes_disparity_and_ignored_parts():
 
 
 def test_row_configs_and_tables():
-    settings = st.settings_for("smoke")
+    settings = st.settings("smoke")
     single = st.row_configs(settings, "nyud", "R-50", "deeplab", "single", 0, "cpu")
     assert [c["tasks"] for c in single] == [["edge"], ["seg"], ["norm"], ["depth"]]
     (uber,) = st.row_configs(settings, "fsv", "R-50", "uber", "se_adv", 0, "cpu")
@@ -88,7 +88,7 @@ def test_row_delta():
 
 
 def test_train_row_at_smoke_scale():
-    settings = st.settings_for("smoke")
+    settings = st.settings("smoke")
     (config,) = st.row_configs(settings, "fsv", "R-26", "deeplab", "se_adv", 0, "cpu")
     config.update(train_size=4, val_size=4, probes=True, probe_images=4, shown_images=1, tsne_levels=2)
     result = st.train_row(config)
@@ -161,7 +161,7 @@ def test_prepared_pascal_and_nyuv2_replace_the_scenes(tmp_path, monkeypatch):
     assert st.dataset_tasks("nyud")["seg"].channels == 13
     assert st.dataset_tasks("nyud", "indoor scenes")["seg"].channels == 11
     assert st.display_kinds("pascal")["seg"] == ("label", 21)
-    settings = st.settings_for("smoke")
+    settings = st.settings("smoke")
     (config,) = st.row_configs(settings, "pascal", "R-26", "deeplab", "multi", 0, "cpu")
     (procedural,) = st.row_configs(settings, "pascal", "R-26", "deeplab", "multi", 0, "cpu", "indoor scenes")
     assert config["data"] == "pascal_mt" and {k: v for k, v in config.items() if k != "data"} == {

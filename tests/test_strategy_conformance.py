@@ -3,8 +3,8 @@
 For each name in ``list_strategies()``: built by ``get_strategy`` from its parameters and rebuilt from
 ``get_params()``; on a 2-task toy problem the same seed gives the same numbers, the task losses go down, an interrupted
 and resumed ``fit`` gives the numbers of an uninterrupted one, ``state_dict`` round-trips into a fresh instance; and
-the number of host synchronisations per step (``.item()``, ``float()``, ``bool()``, ``.tolist()`` of a tensor) is
-counted, and must match what the strategy declares (``Strategy.synchronises``). A strategy that builds without
+the number of host synchronisations per step (``.item()``, ``float()``, ``bool()``, ``.tolist()``, ``.cpu()``,
+``.numpy()`` of a tensor) is counted, and must match what the strategy declares (``Strategy.synchronises``). A strategy that builds without
 parameters on a hard-sharing network needs no entry in :data:`CASES`: registering it is enough for the suite to run
 over it.
 """
@@ -130,7 +130,7 @@ def test_state_dict_round_trips_into_a_fresh_strategy(name):
 class _SyncCounter:
     """Counts the tensor methods that copy a value to the host (a device synchronisation on a GPU)."""
 
-    METHODS = ("item", "tolist", "__float__", "__bool__", "__int__")
+    METHODS = ("item", "tolist", "__float__", "__bool__", "__int__", "cpu", "numpy")
 
     def __init__(self, monkeypatch):
         self.count = 0
@@ -177,8 +177,8 @@ def test_host_synchronisations_per_step(name, monkeypatch):
 
 
 def test_registry_refuses_bad_names_and_parameters():
-    with pytest.raises(ValueError, match="unknown strategy 'pcgrad'; registered: \\['adversarial_gradients'"):
-        get_strategy("pcgrad")
+    with pytest.raises(ValueError, match="unknown strategy 'gradvac'; registered: \\['adversarial_gradients'"):
+        get_strategy("gradvac")
     with pytest.raises(ValueError, match="takes the parameters \\['alpha', 'on'\\], not \\['beta'\\]"):
         get_strategy("gradnorm", beta=1.0)
     with pytest.raises(ValueError, match="needs the parameter\\(s\\) \\['preference'\\]"):
@@ -191,7 +191,7 @@ def test_registry_refuses_bad_names_and_parameters():
 
 @pytest.fixture
 def readme_strategy():
-    """The strategy that README's "Adding a method" defines, executed from README and registered for the test."""
+    """The strategies that README's "Adding a method" defines, executed from README and registered for the test."""
     import re
     from pathlib import Path
 
@@ -208,11 +208,11 @@ def readme_strategy():
     registry._REGISTRY.update(before)
 
 
-def test_the_readme_strategy_passes_the_suite_with_no_new_test_code(readme_strategy, tmp_path, monkeypatch):
-    assert readme_strategy == ["softmax_loss_weights"]
-    name = readme_strategy[0]
-    test_parameters_rebuild_the_same_strategy(name)
-    test_same_seed_same_numbers_and_losses_go_down(name)
-    test_interrupted_and_resumed_fit_matches_an_uninterrupted_one(name, tmp_path)
-    test_state_dict_round_trips_into_a_fresh_strategy(name)
-    test_host_synchronisations_per_step(name, monkeypatch)
+def test_the_readme_strategies_pass_the_suite_with_no_new_test_code(readme_strategy, tmp_path, monkeypatch):
+    assert readme_strategy == ["softmax_loss_weights", "unit_gradient_sum"]  # one of each kind
+    for name in readme_strategy:
+        test_parameters_rebuild_the_same_strategy(name)
+        test_same_seed_same_numbers_and_losses_go_down(name)
+        test_interrupted_and_resumed_fit_matches_an_uninterrupted_one(name, tmp_path / name)
+        test_state_dict_round_trips_into_a_fresh_strategy(name)
+        test_host_synchronisations_per_step(name, monkeypatch)

@@ -5,7 +5,8 @@
 #      side instead of time-sliced; without it they still run), prints the predicted GPU time
 #      (figures/paper/budget.csv, from the CPU dry run) and runs all five notebooks at `paper` together
 #      (`--jobs 5`), stopping whatever still runs after NOTEBOOK_LIMIT seconds (finished sweep configurations
-#      stay in .cache/sweeps, so a second call resumes);
+#      stay in .cache/sweeps, so a second call resumes); the cross-paper benchmark (notebook 06) has a lease of its
+#      own (paper_mtl.profiles.PAPER_LEASES): `NOTEBOOKS=06 bash tools/gpu-paper.sh`;
 #   3. runs the CUDA benchmark rows (training loop vs a plain loop; MFU per model) within what time is left;
 #   4. packs everything into at most 7 files under $OUT (default ./gpu-out):
 #        paper-figures.tar.gz  figures/paper/, figures/claims.json, figures/CLAIMS.md, notebooks/paper/
@@ -61,8 +62,10 @@ if [ "$DEVICE" = cuda ] && command -v nvidia-cuda-mps-control >/dev/null 2>&1; t
 fi
 echo "[gpu-paper] CUDA MPS $mps; setup done at $(elapsed) s"
 
-# NOTEBOOKS="02 04" runs only those (e.g. after a fix); BENCH=0 skips the benchmarks
-python3 -m paper_mtl run --notebooks ${NOTEBOOKS:-01 02 03 04 05} --profile paper --device "$DEVICE" --jobs 5 \
+# NOTEBOOKS="02 04" runs only those (e.g. after a fix; NOTEBOOKS=06 is the benchmark's own lease); BENCH=0 skips
+# the benchmarks
+notebooks=${NOTEBOOKS:-01 02 03 04 05}
+python3 -m paper_mtl run --notebooks $notebooks --profile paper --device "$DEVICE" --jobs $(echo $notebooks | wc -w) \
   --time-limit $(( NOTEBOOK_LIMIT - $(elapsed) ))
 echo "[gpu-paper] notebooks ended (exit $?) at $(elapsed) s"
 nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv || true

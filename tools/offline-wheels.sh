@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare, on a connected machine, the Python 3.12 wheels an offline CUDA node needs to run the tests (pytest
 # with nbval, the Dask sweep test, the h5py converter test), the notebooks (papermill, ipykernel, ipywidgets)
-# and `python -m benchmarks` (the comparators torchattacks and torchjd).
+# and `python -m benchmarks` (the comparator torchattacks), with torchjd and the solvers its aggregators need
+# (notebook 06 trains PCGrad, CAGrad, Nash-MTL, IMTL-G, Aligned-MTL and UPGrad through it).
 #
 # The node (the workplace's `nvidia-h200` image: Python 3.12, torch 2.11, torchvision 0.26) already has numpy,
 # pandas, scipy, matplotlib, seaborn, scikit-learn, pillow, pytest, requests, tqdm, tabulate and h5py, and the
@@ -11,7 +12,10 @@
 # tests) are shipped anyway, so they are there even if the image changes.
 # jupyterlab (notebooks extra) is left out: a headless node runs notebooks through papermill/nbval.
 # torchattacks, torchjd and h5py are fetched without their dependencies (torch, torchvision, numpy, scipy, tqdm,
-# requests: all on the node; torchjd's MGDA weighting needs none of its optional solvers).
+# requests: all on the node). torchjd's optional solvers (its quadprog-projector, cagrad and nash-mtl extras) are
+# quadprog, qpsolvers, ecos, clarabel and cvxpy; cvxpy comes without its declared solvers scs, osqp, highspy and
+# sparsediffpy (62 MiB, more than a carry holds), which it imports only when asked to use them: Nash-MTL solves
+# with ECOS and CAGrad with Clarabel, and cvxpy imports qdldl itself.
 #
 # Usage, on a connected machine, from the project root (writes .whl/, which .gitignore lists):
 #   bash tools/offline-wheels.sh [extra packages...]      # PYTHON=/path/to/python3.12 to choose the interpreter
@@ -48,8 +52,11 @@ fetch() {  # pip download for CPython 3.12 on x86-64 Linux, binary wheels only; 
 # The test and notebooks extras of pyproject.toml (less jupyterlab), with their dependencies resolved.
 fetch 'papermill>=2.5' 'nbval>=0.11' 'ipykernel>=6.29' 'nbformat>=5.9' 'ipywidgets>=8.1' 'distributed>=2024.1' \
   'tabulate>=0.9' 'tqdm>=4.66' "$@"
-# Without dependencies: the bench-only comparators (as in `make bench`) and h5py (it needs only numpy).
-fetch --no-deps 'torchattacks>=3.5' 'torchjd>=0.18' 'h5py>=3.8'
+# torchjd's solvers, with their dependencies (numpy and scipy, on the node).
+fetch 'quadprog!=0.1.10,>=0.1.9' 'qpsolvers>=1.0.1' 'ecos>=2.0.14' 'clarabel' 'qdldl'
+# Without dependencies: the bench-only comparator (as in `make bench`), torchjd (it needs only torch), cvxpy (see
+# above) and h5py (it needs only numpy).
+fetch --no-deps 'torchattacks>=3.5' 'torchjd>=0.18,<0.19' 'cvxpy>=1.3.0' 'h5py>=3.8'
 
 # The node's own versions of these are kept (its pip list), so torch, pandas, pytest, ... keep working.
 NODE_HAS="aiohappyeyeballs aiohttp aiosignal attrs certifi charset_normalizer click cloudpickle colorama contourpy

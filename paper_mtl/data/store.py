@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from paper_mtl.files import replace_directory
+
 MANIFEST = "manifest.json"
 
 
@@ -53,9 +55,7 @@ def save_split(
             np.save(tmp / f"{key}.npy", value, allow_pickle=False)
             manifest["arrays"][key] = {"shape": list(value.shape), "dtype": str(value.dtype)}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        replace_directory(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

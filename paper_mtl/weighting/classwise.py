@@ -58,7 +58,7 @@ from torch import Tensor, nn
 
 from paper_mtl.profiles import check_choice
 from paper_mtl.tasks import Task
-from paper_mtl.weighting.base import StepContext, Strategy
+from paper_mtl.weighting.base import LossWeighting, StepContext
 
 __all__ = ["UPDATES", "ClasswiseWeighting", "classwise_gradient", "quantile_bin_edges"]
 UPDATES = ("literal", "intent")
@@ -97,11 +97,12 @@ def quantile_bin_edges(values: Tensor, bins: int, mask: Tensor | None = None) ->
     return edges
 
 
-class ClasswiseWeighting(Strategy):
+class ClasswiseWeighting(LossWeighting):
     """Paper 02's class-wise weighting of the auxiliary task (Eq. 2–4, updated by Eq. 9–10).
 
     Args:
-        main: the main task's name; its loss enters unweighted.
+        main: the main task's name; its loss enters unweighted (as does the loss of any task other than ``main`` and
+            ``aux``: the paper trains the two alone, a benchmark may add more).
         aux: the auxiliary task's name; its per-pixel loss is weighted by the class of each pixel.
         bin_edges: when ``aux`` is a regression task, the inner edges that quantise its target into classes
             (see :func:`quantile_bin_edges`); must be ``None`` for a label task, whose labels are the classes.
@@ -144,8 +145,9 @@ class ClasswiseWeighting(Strategy):
 
     def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
         super().setup(model, tasks)
-        if set(tasks) != {self.main, self.aux}:
-            raise ValueError(f"class-wise weighting trains exactly main={self.main!r} and aux={self.aux!r}; got tasks {list(tasks)}")
+        if not {self.main, self.aux} <= set(tasks):
+            raise ValueError(f"class-wise weighting needs main={self.main!r} and aux={self.aux!r} among the tasks; got {list(tasks)}")
+        self.others = [t for t in tasks if t not in (self.main, self.aux)]
         aux = tasks[self.aux]
         if aux.is_classification:
             if self.bin_edges is not None:
@@ -177,7 +179,7 @@ class ClasswiseWeighting(Strategy):
             labels = torch.bucketize(target[:, 0] if target.dim() == valid.dim() + 1 else target, edges)
         return torch.where(valid & (labels >= 0), labels, torch.full_like(labels, -1))
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
+    def objective(self, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
         tasks = self.tasks
         main_map, main_valid = tasks[self.main].loss_map(ctx.outputs[self.main], ctx.targets[self.main])
         aux_map, aux_valid = tasks[self.aux].loss_map(ctx.outputs[self.aux], ctx.targets[self.aux])
@@ -187,9 +189,11 @@ class ClasswiseWeighting(Strategy):
         k = len(self.weights)
         aux_sums = aux_map.new_zeros(k).index_add(0, index, torch.where(valid, aux_map.flatten(), 0.0))
         n_points = torch.tensor(float(labels.numel()), device=aux_map.device)
-        weights = self.weights.to(device=aux_sums.device, dtype=aux_sums.dtype)
+        # a copy: the end of a unit below updates self.weights before the base back-propagates this step's objective
+        weights = self.weights.to(device=aux_sums.device, dtype=aux_sums.dtype, copy=True)
         total = losses[self.main] + (weights * aux_sums).sum() / n_points  # Eq. 2-4
-        total.backward()
+        for task in self.others:  # tasks beyond the paper's two enter unweighted, as in the linear sum
+            total = total + losses[task]
         with torch.no_grad():
             main_in = valid & main_valid.flatten()
             stats = torch.stack([
@@ -203,7 +207,7 @@ class ClasswiseWeighting(Strategy):
         self._batches += 1
         if self._batches % self.interval == 0:
             self._end_of_unit(update=ctx.epoch >= self.warmup_epochs)
-        return {f"w.{name}": float(w) for name, w in zip(self.class_names, self.weights)}
+        return total, {f"w.{name}": float(w) for name, w in zip(self.class_names, self.weights)}
 
     def _end_of_unit(self, update: bool) -> None:
         """Close one unit of time: per-class losses, then (after warm-up) Eq. 10 and the Adam + ReLU step of Eq. 9."""

@@ -10,9 +10,10 @@ the network by double back-propagation (``create_graph``), unlike the two third-
 describes. For the NYUv2 runs (Sec. 5.1) α may be multiplied by the mean task loss, "not being backpropagated
 through" (``scale_by_loss=True``).
 
-:class:`CosineMonitor` wraps any strategy and records cos(t_i, t_j) (Eq. 3) on the same layer before each step,
-which is how Figures 2–4 observe models trained without the penalty. Both log the cosines as ``cos.<a>.<b>``
-columns of ``FitResult.steps``.
+:class:`TaskCosines` is a step callback for :func:`~paper_mtl.training.fit` (``callbacks=[TaskCosines()]``) that
+records cos(t_i, t_j) (Eq. 3) on the same layer before each step, whatever the strategy; :class:`CosineMonitor` is
+the same as a strategy wrapping another, which is how Figures 2–4 observe models trained without the penalty. All
+log the cosines as ``cos.<a>.<b>`` columns of ``FitResult.steps``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class CosReg(WeightedSum):
         self.scale_by_loss = scale_by_loss
         self.on = on
 
-    def objective(self, losses: dict[str, Tensor], params: list[nn.Parameter]) -> tuple[Tensor, dict[str, float | Tensor]]:
+    def regularised(self, losses: dict[str, Tensor], params: list[nn.Parameter]) -> tuple[Tensor, dict[str, float | Tensor]]:
         """Eq. 5 for ``losses`` with task gradients on ``params``, and the step's logs."""
         if len(losses) < 2:
             raise ValueError(f"CosReg needs at least 2 tasks per step, got {list(losses)}")
@@ -65,14 +66,27 @@ class CosReg(WeightedSum):
         logs.update(pairwise_cosines(grads, list(losses)))
         return weighted + alpha * penalty, logs
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
-        total, logs = self.objective(losses, gradient_parameters(ctx.model, ctx.shared_parameters, self.on))
-        total.backward()
-        return logs
+    def objective(self, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float | Tensor]]:
+        return self.regularised(losses, gradient_parameters(ctx.model, ctx.shared_parameters, self.on))
+
+
+class TaskCosines:
+    """A step callback (:data:`~paper_mtl.training.StepCallback`): cos(t_i, t_j) of the step's task gradients on the
+    last shared layer (or all shared parameters, ``on="shared"``), taken on the step's forward pass before the
+    strategy back-propagates, as 0-dim tensors (no sync)."""
+
+    def __init__(self, on: str = "last_shared_layer") -> None:
+        check_choice("on", on, GRADIENT_SCOPES)
+        self.on = on
+
+    def __call__(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, Tensor]:
+        grads = task_gradients(losses, gradient_parameters(ctx.model, ctx.shared_parameters, self.on))
+        return pairwise_cosines(grads, list(losses))
 
 
 class CosineMonitor(Strategy):
-    """Wraps ``strategy`` and logs cos(t_i, t_j) of the task gradients on the last shared layer each step.
+    """Wraps ``strategy`` and logs cos(t_i, t_j) of the task gradients on the last shared layer each step
+    (:class:`TaskCosines` as a strategy; ``fit(callbacks=[TaskCosines()])`` does the same for any strategy).
 
     The cosines are taken on the step's forward pass (same dropout masks and batch statistics) before
     ``strategy`` back-propagates; the wrapped strategy's training is unchanged.
@@ -81,21 +95,21 @@ class CosineMonitor(Strategy):
     name = "cosine_monitor"
 
     def __init__(self, strategy: Strategy, on: str = "last_shared_layer") -> None:
-        check_choice("on", on, GRADIENT_SCOPES)
+        self.cosines = TaskCosines(on)
         self.strategy = strategy
         self.on = on
         self.name = f"{strategy.name}+cosines"
 
     def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
         super().setup(model, tasks)
+        self.strategy.generator = self.generator
         self.strategy.setup(model, tasks)
 
     def parameters(self) -> list[nn.Parameter]:
         return self.strategy.parameters()
 
     def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
-        grads = task_gradients(losses, gradient_parameters(ctx.model, ctx.shared_parameters, self.on))
-        logs = pairwise_cosines(grads, list(losses))
+        logs: dict[str, float | Tensor] = dict(self.cosines(losses, ctx))
         logs.update(self.strategy.backward(losses, ctx))
         return logs
 

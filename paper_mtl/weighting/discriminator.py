@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from paper_mtl.models.protocol import HasInterface
 from paper_mtl.tasks import Task
-from paper_mtl.weighting.base import StepContext, Strategy
+from paper_mtl.weighting.base import LossWeighting, StepContext
 
 
 class _GradientReversal(torch.autograd.Function):
@@ -69,7 +69,7 @@ class GradientDiscriminator(nn.Sequential):
         )
 
 
-class AdversarialGradients(Strategy):
+class AdversarialGradients(LossWeighting):
     """Eq. 5: (1 - w_d) Σ_t w_t L_t + w_d L_d, with L_d the discriminator's cross-entropy on reversed gradients.
 
     The model must offer ``interface(task)`` (the module whose input is the feature map the discriminator reads)
@@ -138,12 +138,11 @@ class AdversarialGradients(Strategy):
             total += label.numel()
         return torch.stack(terms).mean(), torch.stack(correct).sum().double() / total
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
+    def objective(self, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float | Tensor]]:
         task_loss = torch.stack([self.weight(t) * loss for t, loss in losses.items()]).sum()
         disc_loss, accuracy = self.discriminator_loss(losses, ctx.progress)
-        ((1.0 - self.w_d) * task_loss + self.w_d * disc_loss).backward()
-        self.features.clear()
-        return {"discriminator_loss": disc_loss.detach(), "discriminator_accuracy": accuracy,
+        self.features.clear()  # the graph keeps what it needs; the next forward pass captures anew
+        return (1.0 - self.w_d) * task_loss + self.w_d * disc_loss, {"discriminator_loss": disc_loss.detach(), "discriminator_accuracy": accuracy,
                 "reversal": reversal_coefficient(ctx.progress, self.gamma)}
 
     def state_dict(self) -> dict[str, Any]:

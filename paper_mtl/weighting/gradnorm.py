@@ -30,10 +30,10 @@ from torch import Tensor, nn
 from paper_mtl.gradients import GRADIENT_SCOPES, gradient_parameters, task_gradients
 from paper_mtl.profiles import check_choice
 from paper_mtl.tasks import Task
-from paper_mtl.weighting.base import StepContext, Strategy
+from paper_mtl.weighting.base import LossWeighting, StepContext
 
 
-class GradNorm(Strategy):
+class GradNorm(LossWeighting):
     """GradNorm (Chen et al. 2018, Algorithm 1) with asymmetry ``alpha`` (paper and ANCHORS: 1.5).
 
     Logs ``weight.<task>`` (the weights used this step, summing to T), ``grad_norm.<task>`` (G_W^(i)) and
@@ -75,7 +75,7 @@ class GradNorm(Strategy):
         """The current task weights."""
         return {t: float(w.detach()) for t, w in self.task_weights.items()}
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
+    def objective(self, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
         if set(losses) != set(self.task_weights):
             raise ValueError(f"GradNorm needs the loss of every task {list(self.task_weights)} each step, got {list(losses)}")
         self.renormalise()
@@ -93,14 +93,13 @@ class GradNorm(Strategy):
         target = (grad_norms.mean() * inverse_rate**self.alpha).detach()
         gradnorm_loss = (grad_norms - target).abs().sum()
         weight_grads = torch.autograd.grad(gradnorm_loss, w)[0]
-        total = torch.stack([w[i].detach() * losses[t] for i, t in enumerate(tasks)]).sum()
-        total.backward()
-        for i, t in enumerate(tasks):
+        for i, t in enumerate(tasks):  # the weights' own gradient (Algorithm 1); the objective holds them constant
             self.task_weights[t].grad = weight_grads[i].detach().clone()
+        total = torch.stack([w[i].detach() * losses[t] for i, t in enumerate(tasks)]).sum()
         logs = {f"weight.{t}": float(w[i].detach()) for i, t in enumerate(tasks)}
         logs.update({f"grad_norm.{t}": float(grad_norms[i].detach()) for i, t in enumerate(tasks)})
         logs["gradnorm_loss"] = float(gradnorm_loss.detach())
-        return logs
+        return total, logs
 
     def state_dict(self) -> dict[str, Any]:
         return {"weights": {t: w.detach().clone() for t, w in self.task_weights.items()}, "initial_losses": self.initial_losses}

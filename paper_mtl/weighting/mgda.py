@@ -17,56 +17,40 @@ When the solver meets a numerical error (non-finite gradients) the step falls ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from paper_mtl.models.protocol import SharedRepresentation, SharesParameters
-from paper_mtl.tasks import Task
-from paper_mtl.weighting.base import StepContext, Strategy
+from paper_mtl.gradients import Jacobian
+from paper_mtl.weighting.base import GradientAggregation, StepContext
 from paper_mtl.weighting.min_norm import min_norm_weights
 
 
-class MGDA(Strategy):
+class MGDA(GradientAggregation):
     """MGDA-UB: the shared representation gets the min-norm combination of the task gradients.
 
-    Logs ``weight.<task>`` (the α of this step, summing to 1) and ``mgda_fallback`` (1.0 when equal weights were
-    used because the solver failed).
+    A :class:`~paper_mtl.weighting.base.GradientAggregation` over the representation: the base takes g_t = ∂L_t/∂z
+    and gives each decoder its own gradient. Logs ``weight.<task>`` (the α of this step, summing to 1) and
+    ``mgda_fallback`` (1.0 when equal weights were used because the solver failed).
     """
 
     name = "mgda"
+    over = "representation"
     synchronises = True  # the min-norm solver iterates to a tolerance and falls back on a non-finite result
 
-    def setup(self, model: nn.Module, tasks: Mapping[str, Task]) -> None:
-        super().setup(model, tasks)
-        if not isinstance(model, SharedRepresentation):
-            raise ValueError(f"MGDA-UB needs a model with encode()/decode() (a shared representation); got {type(model).__name__}")
-        shared = {id(p) for p in model.shared_parameters()} if isinstance(model, SharesParameters) else set()
-        self.task_parameters = [p for p in model.parameters() if p.requires_grad and id(p) not in shared]
-
-    def weights(self, losses: Mapping[str, Tensor], features: Tensor) -> tuple[Tensor, Tensor, bool]:
-        """(α, per-task gradients (T, *features.shape), whether the equal-weight fallback was used)."""
-        grads = torch.stack([torch.autograd.grad(loss, features, retain_graph=True)[0] for loss in losses.values()])
-        flat = grads.reshape(len(grads), -1).float()
+    @staticmethod
+    def weights(grads: Tensor) -> tuple[Tensor, bool]:
+        """(α, whether the equal-weight fallback was used) for the task gradients ``grads`` (T, P)."""
         try:
-            alpha = min_norm_weights(flat)
+            alpha = min_norm_weights(grads)
             fallback = not bool(torch.isfinite(alpha).all())
         except ValueError:
             fallback = True
         if fallback:
-            alpha = torch.full((len(grads),), 1.0 / len(grads), device=flat.device)
-        return alpha.to(flat.dtype), grads, fallback
+            alpha = torch.full((len(grads),), 1.0 / len(grads), device=grads.device)
+        return alpha.to(grads.dtype), fallback
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
-        if ctx.features is None:
-            raise ValueError("MGDA-UB needs ctx.features, the shared representation; the model must define encode()/decode()")
-        alpha, grads, fallback = self.weights(losses, ctx.features)
-        total = torch.stack(list(losses.values())).sum()
-        if self.task_parameters:
-            torch.autograd.backward(total, inputs=self.task_parameters, retain_graph=True)
-        direction = torch.einsum("t,t...->...", alpha, grads.float()).to(ctx.features.dtype)
-        ctx.features.backward(direction)
-        logs = {f"weight.{t}": float(a) for t, a in zip(losses, alpha)}
+    def aggregate(self, jacobian: Jacobian, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+        alpha, fallback = self.weights(jacobian.matrix)
+        logs = {f"weight.{t}": float(a) for t, a in zip(jacobian.tasks, alpha)}
         logs["mgda_fallback"] = float(fallback)
-        return logs
+        return torch.einsum("t,tp->p", alpha, jacobian.matrix), logs

@@ -33,8 +33,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from paper_mtl.gradients import Jacobian
 from paper_mtl.tasks import Task
-from paper_mtl.weighting.base import StepContext, Strategy
+from paper_mtl.weighting.base import GradientAggregation, StepContext
 from paper_mtl.weighting.min_norm import min_norm_weights_from_gram
 
 __all__ = ["ParetoMTL", "active_constraints", "pareto_init_weights", "pareto_weights", "preference_vectors"]
@@ -100,8 +101,9 @@ def _match(preference: Sequence[float], vectors: Tensor) -> int:
     return int(distance.argmin())
 
 
-class ParetoMTL(Strategy):
-    """Pareto MTL as a loss-combination strategy: one run per preference vector.
+class ParetoMTL(GradientAggregation):
+    """Pareto MTL as a :class:`~paper_mtl.weighting.base.GradientAggregation` over every parameter: one run per
+    preference vector.
 
     Args:
         preference: the run's preference vector u_k, as printed (e.g. ``(0.92, 0.38)``; matched to ``vectors``
@@ -116,6 +118,7 @@ class ParetoMTL(Strategy):
     """
 
     name = "pareto_mtl"
+    over = "all"
     synchronises = True  # the active constraints and the phase switch are decided on the host
 
     def __init__(
@@ -137,19 +140,17 @@ class ParetoMTL(Strategy):
         if sorted(order) != sorted(tasks) or len(order) != self.vectors.shape[1]:
             raise ValueError(f"task_order {order} must list the {self.vectors.shape[1]} trained tasks {list(tasks)} once each")
         self.task_order = order
-        self.params = [p for p in model.parameters() if p.requires_grad]
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float]:
-        grads = [
-            torch.autograd.grad(losses[t], self.params, retain_graph=i < len(self.task_order) - 1, allow_unused=True)
-            for i, t in enumerate(self.task_order)
-        ]
-        t_count = len(self.task_order)
-        gram = torch.zeros(t_count, t_count, dtype=torch.float64, device=losses[self.task_order[0]].device)
-        for per_param in zip(*grads):
-            present = [i for i, g in enumerate(per_param) if g is not None]
+    def aggregate(self, jacobian: Jacobian, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float]]:
+        rows = [jacobian.tasks.index(t) for t in self.task_order]
+        t_count = len(rows)
+        matrix = jacobian.matrix
+        # the Gram matrix parameter by parameter in float64, over the tasks that reach each parameter
+        gram = torch.zeros(t_count, t_count, dtype=torch.float64, device=matrix.device)
+        for k, columns in enumerate(jacobian.blocks):
+            present = [i for i, row in enumerate(rows) if jacobian.reached[row][k]]
             if present:
-                flat = torch.stack([per_param[i].flatten().double() for i in present])
+                flat = matrix[[rows[i] for i in present], columns].double()
                 index = torch.tensor(present, device=gram.device)
                 gram[index[:, None], index] += flat @ flat.T
         gram = gram.cpu()
@@ -162,15 +163,14 @@ class ParetoMTL(Strategy):
             alpha = pareto_weights(gram, values, self.vectors, self.k)
             alpha = alpha * t_count / alpha.abs().sum()
         coefficients = alpha.tolist()
-        for p, per_param in zip(self.params, zip(*grads)):
-            parts = [a * g for a, g in zip(coefficients, per_param) if g is not None]
+        update = matrix.new_zeros(matrix.shape[1])
+        for k, columns in enumerate(jacobian.blocks):
+            parts = [a * matrix[row, columns] for a, row in zip(coefficients, rows) if jacobian.reached[row][k]]
             if parts:
-                # elementwise sums keep the parameter's memory layout (channels-last), which fused optimisers on
-                # CUDA require of a gradient; a stack would make it contiguous
-                combined = functools.reduce(torch.add, parts)
-                p.grad = combined if p.grad is None else p.grad + combined
+                update[columns] = functools.reduce(torch.add, parts)
         _, active = active_constraints(values, self.vectors, self.k)
-        return {"phase": float(phase), "active": float(active.sum()), **{f"alpha.{t}": float(a) for t, a in zip(self.task_order, alpha)}}
+        return update, {"phase": float(phase), "active": float(active.sum()),
+                        **{f"alpha.{t}": float(a) for t, a in zip(self.task_order, alpha)}}
 
     def state_dict(self) -> dict[str, Any]:
         return {"feasible": self.feasible}

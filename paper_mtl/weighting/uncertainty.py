@@ -19,10 +19,10 @@ import torch
 from torch import Tensor, nn
 
 from paper_mtl.tasks import Task
-from paper_mtl.weighting.base import StepContext, Strategy
+from paper_mtl.weighting.base import LossWeighting, StepContext
 
 
-class Uncertainty(Strategy):
+class Uncertainty(LossWeighting):
     """Kendall et al. (2018) uncertainty weighting: Σ_t L_t / (2 exp(s_t)) + s_t / 2 with learned s_t = log σ_t².
 
     ``init`` is the initial s_t of every task. Logs ``weight.<task>`` = exp(-s_t) / 2 and ``log_var.<task>``.
@@ -57,11 +57,11 @@ class Uncertainty(Strategy):
         """Each task's current effective loss weight exp(-s_t) / 2."""
         return {t: float(w) for t, w in self._weight_tensors().items()}
 
-    def backward(self, losses: dict[str, Tensor], ctx: StepContext) -> dict[str, float | Tensor]:
-        self.combine(losses).backward()
+    def objective(self, losses: dict[str, Tensor], ctx: StepContext) -> tuple[Tensor, dict[str, float | Tensor]]:
+        total = self.combine(losses)
         logs: dict[str, float | Tensor] = {f"weight.{t}": w for t, w in self._weight_tensors().items()}
         logs.update({f"log_var.{t}": s.detach().clone() for t, s in self.log_vars.items()})
-        return logs
+        return total, logs
 
     def state_dict(self) -> dict[str, Any]:
         return {"log_vars": {t: s.detach().clone() for t, s in self.log_vars.items()}}

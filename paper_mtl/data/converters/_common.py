@@ -8,7 +8,6 @@ leaves the previous dataset (or nothing) behind, never a mix.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from paper_mtl.data.store import data_root, save_split
+from paper_mtl.files import replace_directory
 
 PathLike = str | Path
 
@@ -177,15 +177,7 @@ class DatasetBuilder:
                 built = staging / "out" / self.name
                 if not self.splits:
                     raise ValueError(f"no split of {self.name!r} was written")
-                old = staging / "old"
-                if self.target.exists():
-                    os.replace(self.target, old)
-                try:
-                    os.replace(built, self.target)
-                except BaseException:
-                    if old.exists():
-                        os.replace(old, self.target)
-                    raise
+                replace_directory(built, self.target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             self._staging = None

@@ -27,7 +27,9 @@ by 10 at ``lr_drop`` epochs (the paper: after 20 epochs), batch 8. Methods (:dat
 - ``Ours (main T_s)``: :class:`~paper_mtl.weighting.classwise.ClasswiseWeighting` with depth auxiliary, quantised
   into ``depth_bins`` equally populated classes; ``Ours (main T_d)``: segmentation auxiliary, its classes. Weights
   fixed for the first ``warmup`` epochs (the paper: 20 for VKITTI and NYUv2, 12 for Cityscapes, i.e. at the lr
-  drop, and 0.6 of it for Cityscapes), then Eq. 9–10 with step α = ``cw_lr`` every ``interval`` batches.
+  drop, and 0.6 of it for Cityscapes), then Eq. 9–10 with step α = ``cw_lr`` every ``interval`` batches (room for
+  a weight to reach zero: :func:`weight_updates`). ``Ours intent (main T_s / T_d)`` (:data:`INTENT`): the same with
+  the sign-corrected reading of Eq. 10 (``update="intent"``), on the street dataset only (:data:`INTENT_DATASETS`).
 - ``Pareto (u)``: :class:`~paper_mtl.weighting.pareto.ParetoMTL` for each of the five preference vectors, the loss
   vector ordered (T_s, T_d) as the paper's figures are, so (0, 1) favours segmentation.
 
@@ -38,12 +40,16 @@ shared by several tables train once. Functions return DataFrames and numbers; :m
 draws them.
 
 Claims (:mod:`paper_mtl.claims`). Each claim of the paper is one function (:func:`table1_claim`,
-:func:`figs_claim`, :func:`weights_claim`, :func:`runtime_claim`) that quotes the paper's sentence, reads the
+:func:`table1_delta_claim`, :func:`figs_claim`, :func:`figs_intent_claim`, :func:`linear_sum_claim`,
+:func:`weights_claim`, :func:`weights_intent_claim`, :func:`costs_aux_claim`, :func:`pareto_depth_claim`,
+:func:`fig4_claim`, :func:`runtime_claim`) that quotes the paper's sentence, reads the
 published numbers from :mod:`paper_mtl.published` and returns its checks. Seeds go to the decisive comparisons only
 (:func:`~paper_mtl.profiles.decisive_seeds`, paired by seed; a seed also renders its own procedural data): single
 T_d and the linear sum of Table 1, ours (main T_s / main T_d) and each one's strongest rival on every dataset
 (Figures 2–4; each rival is chosen at the first seed and tested on the others) and the linear sum on the street
-dataset; every other run trains one seed. Figure 1's sentence is conditional on a harmful class, which only a toy
+dataset; the sign-corrected runs (:func:`intent_comparison`) and, for the trade-off sentences
+(:func:`tradeoffs`), single-task T_s and the paper's best Pareto point for the sentence's task train them too;
+every other run trains one seed. Figure 1's sentence is conditional on a harmful class, which only a toy
 establishes (:func:`harmful_class_toy`, seconds); the scene runs' weights are described. Table 2's noise is the
 spread over interleaved timing rounds.
 """
@@ -52,37 +58,43 @@ from __future__ import annotations
 
 # The package's files, one job each, import one way: config <- data <- runs <- analysis <- claims.
 from paper_mtl.experiments.classwise.config import (
-    DATASETS, DEPTH, LINEAR, METHODS, PAPER_CUTS, PAPER_NAMES, PREFERENCES, PROCEDURAL, SEG, SETTINGS, DatasetSpec,
+    DATASETS, DEPTH, INTENT, INTENT_DATASETS, LINEAR, METHODS, PAPER_CUTS, PAPER_NAMES, PREFERENCES, PROCEDURAL, SEG, SETTINGS, DatasetSpec,
     Settings, settings,
 )
 from paper_mtl.experiments.classwise.data import (
     _dataset, class_names, data_source, data_sources, dataset, manifest_class_names, split_sizes, tasks_of,
 )
 from paper_mtl.experiments.classwise.runs import (
-    depth_region_metrics, make_strategy, predict_depth, run_config, train_run,
+    depth_region_metrics, make_strategy, predict_depth, run_config, train_run, weight_updates,
 )
 from paper_mtl.experiments.classwise.analysis import (
-    LOSS, METRICS, MODELS, OURS, SHORT, TIMED, TOY_CLASSES, TOY_SEEDS, TOY_UNITS, ZERO, class_changes, comparison,
-    depth_by_region, final_weights, harmful_class_toy, loss_table, published_losses, region_table, runtime,
-    runtime_table, published_rivals, strongest_competitors, toy_final_weights, weight_history, weights_table,
+    LOSS, METRICS, MODELS, OURS, SHORT, TIMED, TOY_CLASSES, TOY_SEEDS, TOY_UNITS, TRADEOFF_RUNS, ZERO, class_changes,
+    comparison, depth_by_region, final_weights, harmful_class_toy, intent_comparison, loss_table,
+    published_best_pareto, published_losses, region_table, runtime, runtime_table, published_rivals,
+    strongest_competitors, toy_final_weights, tradeoffs, weight_history, weights_table,
 )
-from paper_mtl.experiments.classwise.claims import figs_claim, runtime_claim, table1_claim, weights_claim
+from paper_mtl.experiments.classwise.claims import (
+    INTENT_OF, costs_aux_claim, fig4_claim, figs_claim, figs_intent_claim, linear_sum_claim, pareto_depth_claim,
+    runtime_claim, table1_claim, table1_delta_claim, weights_claim, weights_intent_claim,
+)
 
 __all__ = [
     # config
-    "DATASETS", "DEPTH", "LINEAR", "METHODS", "PAPER_CUTS", "PAPER_NAMES", "PREFERENCES", "PROCEDURAL", "SEG", "SETTINGS",
+    "DATASETS", "DEPTH", "INTENT", "INTENT_DATASETS", "LINEAR", "METHODS", "PAPER_CUTS", "PAPER_NAMES", "PREFERENCES", "PROCEDURAL", "SEG", "SETTINGS",
     "DatasetSpec", "Settings", "settings",
     # data (``_dataset``: its cache is cleared by the tests)
     "_dataset", "class_names", "data_source", "data_sources", "dataset", "manifest_class_names", "split_sizes",
     "tasks_of",
     # runs
-    "depth_region_metrics", "make_strategy", "predict_depth", "run_config", "train_run",
+    "depth_region_metrics", "make_strategy", "predict_depth", "run_config", "train_run", "weight_updates",
     # analysis
-    "LOSS", "METRICS", "MODELS", "OURS", "SHORT", "TIMED", "TOY_CLASSES", "TOY_SEEDS", "TOY_UNITS", "ZERO",
-    "class_changes", "comparison", "depth_by_region", "final_weights", "harmful_class_toy", "loss_table",
-    "published_losses", "published_rivals", "region_table", "runtime", "runtime_table", "strongest_competitors",
-    "toy_final_weights",
+    "LOSS", "METRICS", "MODELS", "OURS", "SHORT", "TIMED", "TOY_CLASSES", "TOY_SEEDS", "TOY_UNITS", "TRADEOFF_RUNS",
+    "ZERO", "class_changes", "comparison", "depth_by_region", "final_weights", "harmful_class_toy",
+    "intent_comparison", "loss_table", "published_best_pareto", "published_losses", "published_rivals",
+    "region_table", "runtime", "runtime_table", "strongest_competitors", "toy_final_weights", "tradeoffs",
     "weight_history", "weights_table",
     # claims
-    "figs_claim", "runtime_claim", "table1_claim", "weights_claim",
+    "INTENT_OF", "costs_aux_claim", "fig4_claim", "figs_claim", "figs_intent_claim", "linear_sum_claim",
+    "pareto_depth_claim", "runtime_claim", "table1_claim", "table1_delta_claim", "weights_claim",
+    "weights_intent_claim",
 ]

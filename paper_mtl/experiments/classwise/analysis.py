@@ -15,13 +15,13 @@ import torch
 
 from paper_mtl import published
 from paper_mtl.claims import format_mean_se, seed_list
-from paper_mtl.experiments.classwise.config import DATASETS, DEPTH, LINEAR, METHODS, SEG, settings
+from paper_mtl.experiments.classwise.config import DATASETS, DEPTH, INTENT, INTENT_DATASETS, LINEAR, METHODS, SEG, settings
 from paper_mtl.experiments.classwise.data import class_names, dataset, tasks_of
 from paper_mtl.experiments.classwise.runs import _runs, make_strategy, run_config
 from paper_mtl.models.unet import build_unet
 from paper_mtl.profiles import check_choice, decisive_seeds, resolve_device
 from paper_mtl.tasks import get_tasks
-from paper_mtl.training import fit
+from paper_mtl.training import fit, seed_everything
 from paper_mtl.weighting import get_strategy
 from paper_mtl.weighting.base import StepContext
 from paper_mtl.weighting.classwise import UPDATES
@@ -70,9 +70,18 @@ def published_rivals() -> dict[str, dict[str, str]]:
     return strongest_competitors(published_losses().assign(seed=0))
 
 
+def _final_loss(result: Mapping[str, Any], task: str) -> float:
+    column = f"val_loss.{task}"
+    history = result["history"]
+    return float(history[column].iloc[-1]) if column in history else np.nan
+
+
 def _loss_rows(runs: Mapping[tuple[str, str, int], Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per run: its best validation losses over epochs (``ts_loss``, ``td_loss``: what the figures report)
+    and its final model's (``ts_final``, ``td_final``: what :func:`linear_sum_claim` compares)."""
     rows = [{"dataset": d, "method": m, "seed": s, "ts_loss": r["best"].get(SEG, np.nan),
-             "td_loss": r["best"].get(DEPTH, np.nan)} for (d, m, s), r in runs.items()]
+             "td_loss": r["best"].get(DEPTH, np.nan), "ts_final": _final_loss(r, SEG), "td_final": _final_loss(r, DEPTH)}
+            for (d, m, s), r in runs.items()]
     return pd.DataFrame(rows)
 
 
@@ -299,6 +308,75 @@ def toy_final_weights(seed: int = 0, units: int = TOY_UNITS) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# The second reading of Eq. 10 and the trade-off sentences: runs beyond Figures 2-4's
+# ----------------------------------------------------------------------------------------------------------
+
+def intent_comparison(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Figures 2–4 and Figure 1 for the sign-corrected reading of Eq. 10: ours with ``update="intent"``
+    (:data:`INTENT`, main T_s and main T_d) on :data:`INTENT_DATASETS` at :func:`~paper_mtl.profiles.decisive_seeds`
+    seeds, beside the runs it is compared with there (the paper's strongest rival per main task and the linear sum,
+    cached from :func:`comparison`, so they train only if it has not run).
+
+    Returns ``per_seed`` (dataset, method, seed, ts_loss, td_loss; the intent runs under their :data:`INTENT` names),
+    ``table`` (mean ± s.e. over seeds), ``runs`` and ``weights`` (:func:`weight_history` of the intent runs, their
+    methods named as the literal runs they mirror, so the same plot draws them)."""
+    seeds = seed_list(seed, decisive_seeds(profile))
+    rivals = published_rivals()
+    triples = [(d, m, s) for d in INTENT_DATASETS for s in seeds
+               for m in dict.fromkeys([*INTENT.values(), *rivals[d].values(), LINEAR])]
+    runs, _ = _runs(profile, device, progress, triples)
+    per_seed = _loss_rows(runs)
+    table = per_seed.groupby(["dataset", "method"], sort=False).agg(
+        seeds=("seed", "size"), ts_loss=("ts_loss", _shown), td_loss=("td_loss", _shown)).reset_index()
+    mine = {k: r for k, r in runs.items() if k[1] in INTENT.values()}
+    back = {v: k for k, v in INTENT.items()}
+    weights = weight_history({(d, back[m], s): r for (d, m, s), r in mine.items()})
+    return {"per_seed": per_seed, "table": table, "runs": mine, "weights": weights}
+
+
+def _shown(values: pd.Series) -> str:
+    values = values.dropna()
+    return format_mean_se(values.to_numpy()) if len(values) else ""
+
+
+def published_best_pareto(dataset_name: str, task: str) -> str:
+    """The Pareto MTL run with the lowest ``task`` loss on ``dataset_name`` in the paper's figure: the Pareto point
+    the trade-off sentences are tested with (fixed by the paper, before any run of ours)."""
+    check_choice("dataset", dataset_name, DATASETS)
+    paper = published_losses()
+    rows = paper[(paper["dataset"] == dataset_name) & paper["method"].str.startswith("Pareto")]
+    return str(rows.set_index("method")[LOSS[task]].idxmin())
+
+
+TRADEOFF_RUNS = {"street": ("Single T_s", "Single T_d", *OURS.values()),
+                 "street_cs": ("Single T_s", "Single T_d", *OURS.values())}
+"""The runs the sentence "our model usually costs the auxiliary tasks" is tested with, over the decisive seeds: the
+datasets whose figures show it (the paper names NYUv2 the exception)."""
+
+
+def tradeoffs(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """The runs of the trade-off sentences (Sec. 5.1, the captions of Figures 2 and 4) at
+    :func:`~paper_mtl.profiles.decisive_seeds` seeds: single-task training and ours on the datasets of
+    :data:`TRADEOFF_RUNS`; on the street dataset the paper's best Pareto point for T_d (Figure 2: Pareto "fails to
+    enhance the depth regression task"), on the street_cs dataset its best for T_s (Figure 4: Pareto "tends to
+    enhance semantic segmentation, but not the depth regression"), each with single-task training of both tasks.
+    Runs :func:`comparison` already trained come from the cache (at quick: the single-task T_s runs and the street
+    Pareto point train here, 6 runs).
+
+    Returns ``per_seed`` (dataset, method, seed, ts_loss, td_loss), ``table`` (mean ± s.e.) and ``pareto`` (the
+    Pareto point per dataset)."""
+    seeds = seed_list(seed, decisive_seeds(profile))
+    pareto = {"street": published_best_pareto("street", DEPTH), "street_cs": published_best_pareto("street_cs", SEG)}
+    methods = {d: dict.fromkeys([*TRADEOFF_RUNS[d], pareto[d]]) for d in TRADEOFF_RUNS}
+    triples = [(d, m, s) for d in TRADEOFF_RUNS for s in seeds for m in methods[d]]
+    runs, _ = _runs(profile, device, progress, triples)
+    per_seed = _loss_rows(runs).sort_values(["dataset", "method", "seed"], key=_order, kind="stable").reset_index(drop=True)
+    table = per_seed.groupby(["dataset", "method"], sort=False).agg(
+        seeds=("seed", "size"), ts_loss=("ts_loss", _shown), td_loss=("td_loss", _shown)).reset_index()
+    return {"per_seed": per_seed, "table": table, "pareto": pareto}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Table 2: time per batch of 8
 # ----------------------------------------------------------------------------------------------------------
 
@@ -321,7 +399,7 @@ def runtime(profile: str, device: str | torch.device = "auto", seed: int = 0, da
     for round_ in range(s.timing_rounds + 1):
         for label, method in TIMED.items():
             _, strategy = make_strategy(method, {**config, "dataset": dataset_name, "phase1_epochs": 0}, train)
-            torch.manual_seed(seed)
+            seed_everything(seed)
             model = build_unet(tasks, width=s.width, depth=s.levels)
             result = fit(model, tasks, data, strategy=strategy, epochs=1, batch_size=s.batch_size, optimizer="sgd",
                          lr=s.lr, momentum=0.9, seed=seed, device=dev, progress=False)

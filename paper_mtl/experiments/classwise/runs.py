@@ -13,22 +13,26 @@ import torch
 from paper_mtl.cost import full_length, metered
 from paper_mtl.data.multitask import MultiTaskData
 from paper_mtl.experiments.classwise.config import (
-    DATASETS, DEPTH, LINEAR, METHODS, PREFERENCES, SEG, Settings, settings,
+    DATASETS, DEPTH, INTENT, LINEAR, METHODS, PREFERENCES, SEG, Settings, settings,
 )
-from paper_mtl.experiments.classwise.data import _dataset, class_names, data_source, tasks_of
+from paper_mtl.experiments.classwise.data import _dataset, class_names, data_source, split_sizes, tasks_of
 from paper_mtl.models.modes import eval_mode
 from paper_mtl.models.unet import build_unet
 from paper_mtl.profiles import check_choice, resolve_device
 from paper_mtl.sweep import run_sweep
-from paper_mtl.training import fit
+from paper_mtl.training import fit, seed_everything
 from paper_mtl.weighting import get_strategy
 from paper_mtl.weighting.base import Strategy
 from paper_mtl.weighting.classwise import quantile_bin_edges
 
 
 def make_strategy(method: str, config: Mapping[str, Any], train: MultiTaskData) -> tuple[list[str], Strategy]:
-    """The tasks trained and the strategy of ``method`` (a row of :data:`METHODS` or :data:`LINEAR`)."""
-    check_choice("method", method, (*METHODS, LINEAR))
+    """The tasks trained and the strategy of ``method`` (a row of :data:`METHODS`, :data:`LINEAR`, or a value of
+    :data:`INTENT`: the class-wise run of that name with the sign-corrected reading of Eq. 10)."""
+    check_choice("method", method, (*METHODS, LINEAR, *INTENT.values()))
+    update = "literal"
+    if method in INTENT.values():
+        method, update = next(k for k, v in INTENT.items() if v == method), "intent"
     if method == "Single T_s":
         return [SEG], get_strategy("weighted_sum")
     if method == "Single T_d":
@@ -36,7 +40,7 @@ def make_strategy(method: str, config: Mapping[str, Any], train: MultiTaskData) 
     if method == LINEAR:
         return [SEG, DEPTH], get_strategy("weighted_sum")
     warmup = int(round(config["warmup"] * DATASETS[config["dataset"]].warmup_fraction))
-    common = {"lr": config["cw_lr"], "warmup_epochs": warmup, "interval": config["interval"]}
+    common = {"lr": config["cw_lr"], "warmup_epochs": warmup, "interval": config["interval"], "update": update}
     if method == "Ours (main T_d)":
         names = class_names(config["dataset"], config["data"])
         return [SEG, DEPTH], get_strategy("classwise", main=DEPTH, aux=SEG, class_names=names, **common)
@@ -48,6 +52,18 @@ def make_strategy(method: str, config: Mapping[str, Any], train: MultiTaskData) 
     preference = PREFERENCES[METHODS.index(method) - 4]
     return [SEG, DEPTH], get_strategy("pareto_mtl", preference=preference, task_order=[SEG, DEPTH],
                                       phase1_epochs=config["phase1_epochs"])
+
+
+def weight_updates(profile: str, dataset_name: str) -> int:
+    """How many times a class-wise run on ``dataset_name`` updates its weights at ``profile`` (Eq. 9 steps): one per
+    ``interval`` batches (whole batches: the loader drops the last partial one) in every epoch after the warm-up
+    (``warmup`` times the dataset's ``warmup_fraction``). Shown in the notebook; the budget a weight has to move."""
+    check_choice("dataset", dataset_name, DATASETS)
+    s = settings(profile)
+    n_train, _ = split_sizes(s.n_images, DATASETS[dataset_name].split)
+    batches = n_train // s.batch_size
+    warmup = int(round(s.warmup * DATASETS[dataset_name].warmup_fraction))
+    return (s.epochs - warmup) * batches // s.interval
 
 
 def depth_region_metrics(pred: torch.Tensor, target: torch.Tensor, seg: torch.Tensor, num_classes: int, clip: tuple[float, float]) -> pd.DataFrame:
@@ -103,7 +119,7 @@ def train_run(config: Mapping[str, Any]) -> dict[str, Any]:
     task_names, strategy = make_strategy(config["method"], config, train)
     all_tasks = tasks_of(config["dataset"], config["data"])
     tasks = {t: all_tasks[t] for t in task_names}
-    torch.manual_seed(config["seed"])
+    seed_everything(config["seed"])
     model = build_unet(tasks, width=config["width"], depth=config["levels"])
     result = fit(
         model, tasks, train.select_tasks(task_names), val.select_tasks(task_names), strategy=strategy,

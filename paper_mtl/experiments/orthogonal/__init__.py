@@ -48,19 +48,19 @@ from paper_mtl.experiments.orthogonal.data import (
     split_pairs,
 )
 from paper_mtl.experiments.orthogonal.runs import (
-    correlation, delta_m_runs, make_strategy, multidigit_config, scene_strategy, sigma_accuracy_grid, table1,
-    table2, train_multidigit, train_scenes,
+    batch_size_runs, correlation, delta_m_runs, make_strategy, multidigit_config, scene_strategy, sigma_accuracy_grid, table1,
+    single_task_runs, table2, train_multidigit, train_scenes,
 )
 from paper_mtl.experiments.orthogonal.analysis import (
     rolling_sigma, rolling_windows,
 )
 from paper_mtl.experiments.orthogonal.claims import (
-    ACC_BEST_SENTENCE, ACC_REG_SENTENCE, ALONE_TOLERANCE, ALPHA10, BEST, BN_GROUPS, CHANCE_ACC, DELTA_TOLERANCE,
+    ACC_BEST_SENTENCE, ACC_REG_SENTENCE, BATCH_SENTENCE, MIXED_DIRECTIONS, MIXED_SENTENCE, START_SENTENCE, ALONE_TOLERANCE, ALPHA10, BEST, BN_GROUPS, CHANCE_ACC, DELTA_TOLERANCE,
     EARLY_SENTENCE, IMPROVES_SENTENCE, ROLLING_SENTENCE, SHORT, SIGMA_COSREG_SENTENCE, SIGMA_REG_SENTENCE,
     SIMILAR_SENTENCE, UNTRAINED_MARGIN, ZERO_SENTENCE, cosreg_beats_equal_weights_claim, cosreg_bn_best_claim,
     cosreg_competitive_claim, cosreg_lowers_sigma_claim, early_sigma_claim, per_seed,
     regularisers_lower_sigma_claim, regularisers_raise_accuracy_claim, rolling_claim, untrained, untrained_note,
-    zero_centred_claim,
+    zero_centred_claim, batch_size_claim, equal_weights_mixed_claim, regularisers_start_low_claim,
 )
 
 __all__ = [
@@ -74,5 +74,7 @@ __all__ = [
     "UNTRAINED_MARGIN", "ZERO_SENTENCE", "cosreg_beats_equal_weights_claim", "cosreg_bn_best_claim",
     "cosreg_competitive_claim", "cosreg_lowers_sigma_claim", "early_sigma_claim", "per_seed",
     "regularisers_lower_sigma_claim", "regularisers_raise_accuracy_claim", "rolling_claim", "untrained",
-    "untrained_note", "zero_centred_claim",
+    "untrained_note", "zero_centred_claim", "batch_size_runs", "single_task_runs", "BATCH_SENTENCE",
+    "MIXED_DIRECTIONS", "MIXED_SENTENCE", "START_SENTENCE", "batch_size_claim", "equal_weights_mixed_claim",
+    "regularisers_start_low_claim",
 ]

@@ -246,3 +246,109 @@ def cosreg_competitive_claim(runs: pd.DataFrame, tolerance: float = DELTA_TOLERA
                            tolerance=tolerance, group=m) for m in ("Gradnorm", "Kendall")]
     return Claim(f"Table 2: CosReg is competitive with GradNorm and Kendall (Δm within {tolerance:g} point of each)",
                  SIMILAR_SENTENCE, _published_table2(), _ours_table2(runs), checks)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sec. 4's narrative on when σ is high, and Sec. 5.1's on equal weights (issue 17)
+# ----------------------------------------------------------------------------------------------------------
+
+BATCH_SENTENCE = ("Similar to the findings of Liu et al. (2019a) and Santurkar et al. (2018) we observe in our analysis "
+                  "that high gradient variance is more prominent in the beginning of training and when using smaller "
+                  "batch sizes.")
+START_SENTENCE = ("As opposed to unregularized models, networks using Dropout and Batchnorm start training with reduced "
+                  "cosine variance and maintain the values stable after the first epochs.")
+MIXED_SENTENCE = ("It can be seen that adopting a naive multi-task approach of assigning equal weights to each objective "
+                  "produces mixed results. While depth estimation benefits from the multi-task setting the performance "
+                  "for semantic segmentation and surface normal prediction is reduced.")
+
+
+def _epoch_sigma(cosines: pd.DataFrame, model: str, which: str) -> pd.Series:
+    """σ of ``model``'s cosines over the first or the last epoch of each run, indexed by seed."""
+    runs = cosines[cosines["model"] == model]
+    epoch = runs.groupby("seed")["epoch"].transform("min" if which == "first" else "max")
+    return runs[runs["epoch"] == epoch].groupby("seed")["cos"].std(ddof=0)
+
+
+def batch_size_claim(batch_runs: pd.DataFrame, cosines: pd.DataFrame) -> Claim:
+    """Sec. 4: σ is higher early in training and with smaller batches, for the unregularised model (the model whose
+    σ the paragraph describes), one group per half of the sentence, paired by seed:
+
+    - *smaller batches* (decisive): σ of the cosines over training (Table 1's σ) at the smallest batch size of
+      ``batch_runs`` (:func:`batch_size_runs`) above that at the largest; supporting, the same for the first
+      epoch's σ (Figure 3's abscissa, which compares the same number of images seen). A larger batch takes fewer
+      steps per epoch: σ pools the steps each run takes;
+    - *beginning of training* (decisive): σ over the first epoch above σ over the last epoch (Table 1's runs,
+      ``cosines`` of :func:`table1`). A profile of one epoch has the same epoch on both sides: a tie, within noise.
+    """
+    small, large = min(batch_runs["batch_size"]), max(batch_runs["batch_size"])
+    by_batch = batch_runs.pivot_table(index="seed", columns="batch_size", values=["sigma", "sigma_first_epoch"],
+                                      aggfunc="first").dropna()
+    first, last = _epoch_sigma(cosines, "No reg", "first"), _epoch_sigma(cosines, "No reg", "last")
+    checks = [
+        Check.paired(f"σ over training: batch {small} > batch {large}", by_batch[("sigma", small)],
+                     by_batch[("sigma", large)], group="smaller batches"),
+        Check.paired(f"first-epoch σ: batch {small} > batch {large}", by_batch[("sigma_first_epoch", small)],
+                     by_batch[("sigma_first_epoch", large)], kind=SUPPORTING, group="smaller batches"),
+        Check.paired("σ: first epoch > last epoch", first, last.reindex(first.index), group="beginning of training"),
+    ]
+    ours = (f"No reg over {len(by_batch)} seeds: σ over training at batch {small} "
+            f"{format_mean_se(by_batch[('sigma', small)], 3)}, at batch {large} "
+            f"{format_mean_se(by_batch[('sigma', large)], 3)}; σ over the first epoch {format_mean_se(first, 3)}, "
+            f"over the last {format_mean_se(last, 3)} (Table 1's runs)")
+    return Claim("Sec. 4: σ of the cosines is higher early in training and with smaller batches (unregularised model)",
+                 BATCH_SENTENCE, "no numbers (the paper's Figure 3 grid varies the batch size; no value per batch "
+                 "size is given)", ours, checks)
+
+
+def regularisers_start_low_claim(windows: pd.DataFrame) -> Claim:
+    """Sec. 4 / Figure 4 (:func:`rolling_windows` of Table 1's runs), paired by seed, one group per regulariser the
+    sentence names: decisive, its σ over the first rolling window below the unregularised model's ("start training
+    with reduced cosine variance"); supporting, its σ changes less from the first to the last window than the
+    unregularised model's falls ("as opposed to unregularized models [...] maintain the values stable": the paper
+    gives no measure of stability, so only the contrast with the unregularised model is checked)."""
+    first, last = per_seed(windows, "first"), per_seed(windows, "last")
+    fall = first["No reg"] - last["No reg"]
+    checks = []
+    for m in ("Dropout", "Batchnorm"):
+        checks.append(Check.paired(f"first window's σ: {m} < No reg", first[m], first["No reg"], better="lower",
+                                   group=m))
+        checks.append(Check.paired(f"{m}: |σ change first → last window| < No reg's fall", (first[m] - last[m]).abs(),
+                                   fall, better="lower", kind=SUPPORTING, group=m))
+    ours = "σ in the first → last window over seeds: " + ", ".join(
+        f"{SHORT[m]} {format_mean_se(first[m], 3)} → {format_mean_se(last[m], 3)}"
+        for m in ("No reg", "Dropout", "Batchnorm"))
+    return Claim("Sec. 4 / Figure 4: dropout and batch-norm start training at a lower σ than the unregularised model",
+                 START_SENTENCE, _published_models("sigma", "σ over training", 2) + "; Figure 4 (curves only)", ours,
+                 checks)
+
+
+MIXED_DIRECTIONS = {"depth_zbuffer": ("depth", "lower"), "segment_semantic": ("segmentation", "higher"),
+                    "normal": ("normals", "higher")}
+"""Sec. 5.1's sentence per task: equal weights' error against the single-task network's (``lower``: benefits)."""
+
+
+def equal_weights_mixed_claim(runs: pd.DataFrame, single: pd.DataFrame) -> Claim:
+    """Sec. 5.1 (Table 2): equal task weights help depth and hurt segmentation and normals against single-task
+    networks. One group per task (decisive): equal weights' test error below (depth) or above (segmentation,
+    normals) the single-task network's, paired by seed over the seeds both trained (``single``:
+    :func:`single_task_runs`). Where the single-task networks train one seed (every profile but ``paper``), each
+    check has one pair: no interval, within noise."""
+    equal = runs[runs["method"] == "Equal Task Weights"].set_index("seed")
+    single = single.set_index("seed")
+    seeds = equal.index.intersection(single.index)
+    paper = published.load("05_table2_nyuv2").set_index("method")
+    checks, parts, pub = [], [], []
+    for task, (name, direction) in MIXED_DIRECTIONS.items():
+        column = ERROR_COLUMNS[task]
+        word = "<" if direction == "lower" else ">"
+        checks.append(Check.paired(f"{name} error: Equal Task Weights {word} Single Task", equal.loc[seeds, column],
+                                   single.loc[seeds, column], better=direction, group=name))
+        parts.append(f"{name} {format_mean_se(equal.loc[seeds, column], 3)} vs {format_mean_se(single.loc[seeds, column], 3)}")
+        pub.append(f"{name} {paper.loc['Equal Task Weights', column]:.3f} vs {paper.loc['Single Task', column]:.3f}")
+    ours = f"equal weights vs single task over {len(seeds)} paired seed(s): " + ", ".join(parts)
+    if len(seeds) < 2:
+        ours += ("; the single-task networks train one seed at this profile (Δm's reference), so each check has one "
+                 "pair and no interval: within noise (the paper profile trains 3)")
+    return Claim("Table 2: equal weights help depth but hurt segmentation and normals against single-task networks",
+                 MIXED_SENTENCE, "Table 2 (NYUv2 errors, equal weights vs single task): " + ", ".join(pub), ours,
+                 checks)

@@ -28,7 +28,7 @@ from paper_mtl.models.multidigit import multidigit_net
 from paper_mtl.models.segnet import SegNet
 from paper_mtl.profiles import check_choice, decisive_seeds, resolve_device
 from paper_mtl.sweep import run_sweep
-from paper_mtl.training import evaluate, fit
+from paper_mtl.training import evaluate, fit, seed_everything
 from paper_mtl.weighting import get_strategy
 from paper_mtl.weighting.base import Strategy
 
@@ -52,7 +52,7 @@ def train_multidigit(config: Mapping[str, Any]) -> dict[str, Any]:
     and their statistics over training (``sigma``) and over the first epoch (``sigma_first_epoch``)."""
     data = _digits(tuple(config["digit_sizes"]), config["image_size"], config["data_seed"], config["data"])
     variant = MODELS[config["model"]][0]
-    torch.manual_seed(config["seed"])
+    seed_everything(config["seed"])
     net = multidigit_net(filters=config["filters"], variant=variant, size=config["image_size"])
     result = fit(
         net, ["left", "right"], data["train"], data["val"], strategy=make_strategy(config["model"]),
@@ -143,6 +143,18 @@ def sigma_accuracy_grid(profile: str, device: str | torch.device = "auto", seed:
     return runs, correlation(runs["sigma_first_epoch"], runs["val_hm"])
 
 
+def batch_size_runs(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Sec. 4's "high gradient variance is more prominent [...] when using smaller batch sizes": the unregularised
+    model at each of the profile's ``sigma_batch_sizes`` with Table 1's filters and learning rate, over Table 1's
+    seeds (so the runs at Table 1's batch size are Table 1's, cached). One row per run (:func:`table1`'s columns)."""
+    s, device = settings(profile), resolve_device(device)
+    if len(set(s.sigma_batch_sizes)) < 2 or min(s.sigma_batch_sizes) < 1:
+        raise ValueError(f"sigma_batch_sizes needs two distinct positive batch sizes, got {s.sigma_batch_sizes!r}")
+    configs = [multidigit_config(s, "No reg", r, device, seed, batch_size=b)
+               for b in s.sigma_batch_sizes for r in seed_list(seed, s.runs)]
+    return _run_table(configs, run_sweep(train_multidigit, configs, "05_multidigit", progress=progress))
+
+
 def correlation(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
     """Pearson r and Spearman ρ between ``x`` and ``y`` with their two-sided p-values, and the count."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -178,7 +190,7 @@ def train_scenes(config: Mapping[str, Any]) -> dict[str, Any]:
         config["scene_train"], config["scene_test"], config["target_size"], config["data_seed"], config["data"]
     )
     tasks = {t: task for t, task in scene_tasks(classes).items() if t in config["tasks"]}
-    torch.manual_seed(config["seed"])
+    seed_everything(config["seed"])
     net = SegNet(tasks, width=config["width"], stages=config["stages"], output_stride=4)
     if "depth_zbuffer" in tasks:
         torch.nn.init.constant_(net.decoders["depth_zbuffer"].head.bias, mean_depth(train))
@@ -198,11 +210,7 @@ def table2(profile: str, device: str | torch.device = "auto", seed: int = 0, pro
     Returns ``runs`` (one row per method and seed: test errors, Δm against the single-task networks, the data) and
     ``table`` (per method: ours as mean ± s.e. over seeds, the published NYUv2 errors and Δm beside)."""
     s, device = settings(profile), resolve_device(device)
-    base = {
-        "scene_train": s.scene_train, "scene_test": s.scene_test, "target_size": s.target_size, "data_seed": seed,
-        "width": s.scene_width, "stages": s.scene_stages, "epochs": s.scene_epochs, "batch_size": s.scene_batch_size,
-        "lr": s.scene_lr, "alpha": s.alpha_scene, "seed": seed, "data": scene_source(), "device": device.type,
-    }
+    base = _scene_base(s, device, seed)
     configs = [{**base, "method": "Single Task", "tasks": [t]} for t in SCENE_TASKS]
     configs += [{**base, "method": m, "tasks": list(SCENE_TASKS), "seed": r}
                 for m in METHODS[1:] for r in seed_list(seed, decisive_seeds(profile))]
@@ -224,6 +232,29 @@ def table2(profile: str, device: str | torch.device = "auto", seed: int = 0, pro
         row |= {f"paper_{c}": paper.loc[method, c] for c in ERROR_COLUMNS.values()}
         table.append(row | {"paper_delta_m": round(float(paper_delta.iloc[i]), 2)})
     return {"runs": runs, "table": pd.DataFrame(table)}
+
+
+def _scene_base(s: Settings, device: torch.device, seed: int) -> dict[str, Any]:
+    """The sweep configuration every Table 2 network shares (its method, tasks and seed are added per run)."""
+    return {
+        "scene_train": s.scene_train, "scene_test": s.scene_test, "target_size": s.target_size, "data_seed": seed,
+        "width": s.scene_width, "stages": s.scene_stages, "epochs": s.scene_epochs, "batch_size": s.scene_batch_size,
+        "lr": s.scene_lr, "alpha": s.alpha_scene, "seed": seed, "data": scene_source(), "device": device.type,
+    }
+
+
+def single_task_runs(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Table 2's single-task networks over the profile's ``single_task_runs`` seeds (``seed, seed + 1, ...``; the
+    first is :func:`table2`'s, cached): one row per seed with the three test errors. Only the mixed-results row uses
+    the extra seeds; Δm's reference stays :func:`table2`'s one seed."""
+    s, device = settings(profile), resolve_device(device)
+    base = _scene_base(s, device, seed)
+    seeds = seed_list(seed, s.single_task_runs)
+    configs = [{**base, "method": "Single Task", "tasks": [t], "seed": r} for r in seeds for t in SCENE_TASKS]
+    results = run_sweep(train_scenes, configs, "05_scenes", progress=progress)
+    rows = [{"method": "Single Task", "seed": r, **{k: v for res in results[3 * i:3 * i + 3] for k, v in res.items()}}
+            for i, r in enumerate(seeds)]
+    return pd.DataFrame(rows)
 
 
 def delta_m_runs(runs: pd.DataFrame) -> pd.Series:

@@ -56,11 +56,11 @@ return DataFrames; :mod:`paper_mtl.plots.robustness` draws them.
 from __future__ import annotations
 
 # The package's files, one job each, import one way:
-# settings <- data <- runs; settings <- published_tables <- analysis <- claims.
-from paper_mtl.experiments.robustness.settings import (
+# config <- data <- runs; config <- published_tables <- analysis <- claims.
+from paper_mtl.experiments.robustness.config import (
     CITYSCAPES_LETTERS, CITYSCAPES_NAMES, FIGURE5_MODELS, FIGURE5_TRACKED, LETTERS_BY_NAME, MASKED_LETTERS,
     PAPER_CUTS, PAPER_NAMES, PAPER_TABLE1_MAINS, RobustnessSettings, SOURCES, TASK_LETTERS, check_letters,
-    profile_letters,
+    profile_letters, settings,
 )
 from paper_mtl.experiments.robustness.data import (
     algorithm1_source, cityscapes_data, masked_letters, require_tasks, scale_targets, scale_taskonomy, scene_data,
@@ -81,12 +81,12 @@ from paper_mtl.experiments.robustness.claims import (
     ALGORITHM1_SENTENCE, ALWAYS_IMPROVED_SENTENCE, CITYSCAPES_SENTENCE, CITYSCAPES_UNTESTABLE, FIGURE5_SENTENCE,
     LEMMA1_SENTENCE, PREMISE_SENTENCE, TABLE1_SENTENCE, TABLE2_SENTENCE, TABLE2_UNTESTABLE, THEOREM1_SENTENCE,
     LEMMA1_UNTESTABLE, THEOREM1_UNTESTABLE, algorithm1_claim, audit_claim, cityscapes_claim, figure5_claim, lemma1_claim,
-    table1_claim, table2_claim, text_audit_claim, theory_claim,
+    table1_claim, table2_claim, text_audit_claim, theory_claim, caption_audit_claim, NOT_CHECKABLE,
 )
 
 __all__ = [
-    # settings
-    "TASK_LETTERS", "PAPER_NAMES", "LETTERS_BY_NAME", "FIGURE5_MODELS", "PAPER_TABLE1_MAINS", "PAPER_CUTS",
+    # config
+    "settings", "TASK_LETTERS", "PAPER_NAMES", "LETTERS_BY_NAME", "FIGURE5_MODELS", "PAPER_TABLE1_MAINS", "PAPER_CUTS",
     "FIGURE5_TRACKED", "CITYSCAPES_NAMES", "CITYSCAPES_LETTERS", "SOURCES", "MASKED_LETTERS", "check_letters",
     "profile_letters", "RobustnessSettings",
     # data
@@ -104,6 +104,6 @@ __all__ = [
     # claims
     "THEOREM1_SENTENCE", "THEOREM1_UNTESTABLE", "theory_claim", "LEMMA1_SENTENCE", "LEMMA1_UNTESTABLE", "lemma1_claim",
     "FIGURE5_SENTENCE", "figure5_claim", "TABLE1_SENTENCE", "table1_claim", "TABLE2_SENTENCE", "TABLE2_UNTESTABLE",
-    "table2_claim", "audit_claim", "ALWAYS_IMPROVED_SENTENCE", "text_audit_claim", "CITYSCAPES_SENTENCE",
+    "table2_claim", "audit_claim", "ALWAYS_IMPROVED_SENTENCE", "text_audit_claim", "caption_audit_claim", "NOT_CHECKABLE", "CITYSCAPES_SENTENCE",
     "CITYSCAPES_UNTESTABLE", "cityscapes_claim", "ALGORITHM1_SENTENCE", "PREMISE_SENTENCE", "algorithm1_claim",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from paper_mtl.claims import format_mean_se
 from paper_mtl.experiments.robustness.published_tables import _better, published_table1, published_table2
-from paper_mtl.experiments.robustness.settings import PAPER_NAMES
+from paper_mtl.experiments.robustness.config import PAPER_NAMES
 
 
 def figure5_comparison(fig5: pd.DataFrame) -> pd.DataFrame:

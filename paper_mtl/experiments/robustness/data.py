@@ -18,7 +18,7 @@ from paper_mtl.data.readers import first_prepared, load_prepared, prepared_split
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.data.store import data_root, load_split
-from paper_mtl.experiments.robustness.settings import (
+from paper_mtl.experiments.robustness.config import (
     CITYSCAPES_LETTERS,
     CITYSCAPES_NAMES,
     MASKED_LETTERS,

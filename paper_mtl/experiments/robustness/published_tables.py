@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from paper_mtl import published
-from paper_mtl.experiments.robustness.settings import LETTERS_BY_NAME
+from paper_mtl.experiments.robustness.config import LETTERS_BY_NAME
 
 
 def _better(value: float, baseline: float, higher_is_better: bool) -> bool:

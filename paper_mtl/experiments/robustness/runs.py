@@ -27,7 +27,7 @@ from paper_mtl.experiments.robustness.data import (
     scene_tasks,
     source_letters,
 )
-from paper_mtl.experiments.robustness.settings import (
+from paper_mtl.experiments.robustness.config import (
     FIGURE5_TRACKED,
     RobustnessSettings,
     check_letters,
@@ -37,7 +37,7 @@ from paper_mtl.models import build_hard_sharing
 from paper_mtl.profiles import resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.theory import equicorrelated, monte_carlo_vulnerability, sample_task_gradients, vulnerability_factor
-from paper_mtl.training import fit
+from paper_mtl.training import fit, seed_everything
 from paper_mtl.weighting import get_strategy
 
 
@@ -111,7 +111,7 @@ def train_and_measure(config: dict[str, Any]) -> dict[str, Any]:
     tasks = {c: all_tasks[c] for c in letters}
     train, test = train.select_tasks(list(letters)), test.select_tasks(list(letters))
     seed = config["seed"]
-    torch.manual_seed(seed)
+    seed_everything(seed)
     m = config["model"]
     model = build_hard_sharing(tasks, m["encoder"], m["width"], decoder_width=m["decoder_width"])
     pgd_config = PGDConfig(eps=config["pgd"]["eps"], step_size=config["pgd"]["step_size"], steps=config["pgd"]["steps"])

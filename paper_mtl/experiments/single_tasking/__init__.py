@@ -43,6 +43,11 @@ F-measure (beta^2 = 0.3), depth RMSE per image then averaged, albedo mean absolu
 :func:`paper_mtl.metrics.delta_m` (Eq. 4 printed as a drop: positive = worse than single-tasking) against the
 single-task networks with the same backbone and decoder.
 
+Capacity at the paper's sizes (:mod:`~paper_mtl.experiments.single_tasking.capacity`): parameters and
+multiply-adds of our networks at full width on 512x512 inputs, counted on the meta device without training (Fig. 5's
+per-task parameter shares, Fig. 9's MobileNetV2 against R-50), and the paper's Table 2 (single-task performance on
+real benchmarks, shown beside a *not testable here* row).
+
 Functions return DataFrames and numbers; figures are drawn by :mod:`paper_mtl.plots.single_tasking`. Training
 runs go through :func:`paper_mtl.sweep.run_sweep` (one cache for all tables, so a row shared by several tables
 trains once).
@@ -52,7 +57,7 @@ from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.metrics import EdgeF, PerImageRMSE
 from paper_mtl.tasks import EDGE, GRADIENT_DEPTH, UNIT_NORMAL, EdgeTask, GradientDepthTask, UnitNormalTask, sobel
 
-from paper_mtl.experiments.single_tasking.settings import (
+from paper_mtl.experiments.single_tasking.config import (
     ALL_TABLES,
     EDGE_THRESHOLD,
     FIGURE5_VARIANTS,
@@ -73,7 +78,7 @@ from paper_mtl.experiments.single_tasking.settings import (
     Settings,
     TableSpec,
     printed_backbone,
-    settings_for,
+    settings,
 )
 from paper_mtl.experiments.single_tasking.data import (
     DATASETS,
@@ -119,6 +124,18 @@ from paper_mtl.experiments.single_tasking.audit import (
     rounding_interval,
     shared_intervals,
 )
+from paper_mtl.experiments.single_tasking.capacity import (
+    CAPACITY_ROWS,
+    PAPER_CLASSES,
+    PAPER_IMAGE_SIZE,
+    build_paper_size,
+    capacity_row,
+    paper_capacity,
+    paper_tasks,
+    table2,
+    task_network_parameters,
+    text_resources,
+)
 from paper_mtl.experiments.single_tasking.tables import (
     display_kinds,
     probes_of,
@@ -134,12 +151,13 @@ __all__ = [
     "scene_classes", "EdgeF", "PerImageRMSE", "EDGE", "GRADIENT_DEPTH", "UNIT_NORMAL", "EdgeTask", "GradientDepthTask",
     "UnitNormalTask", "sobel", "ALL_TABLES", "EDGE_THRESHOLD", "FIGURE5_VARIANTS", "FSV_CLASSES", "HIGHER_IS_BETTER",
     "LABELS", "LOSS_WEIGHTS", "PAPER_CUTS", "PAPER_TABLES", "PERCENT", "PROBED", "RESNETS", "SEA", "SETTINGS", "SINGLE",
-    "TABLES", "VARIANTS", "Settings", "TableSpec", "printed_backbone", "settings_for", "DATASETS", "PREPARED",
+    "TABLES", "VARIANTS", "Settings", "TableSpec", "printed_backbone", "settings", "DATASETS", "PREPARED",
     "PreparedDataset", "SceneDataset", "_scene_data", "check_prepared", "data_source", "dataset_tasks", "pooled_edges",
     "prepared_classes", "prepared_split", "procedural_source", "scene_data", "scene_targets", "segmentation_edges",
     "display_prediction", "feature_similarity", "layer_features", "probe_network", "se_gates", "shared_pca", "SEEDED",
     "SWEEP", "build_row_model", "probe_rows", "row_configs", "run_rows", "seeded_rows", "train_row", "AUDITED",
     "audit_published", "delta_m_interval", "drop_interval", "published_table", "rounding_interval", "shared_intervals",
     "display_kinds", "probes_of", "profile_tables", "resources", "row_delta", "run_table", "seeded_summary",
-    "table_rows",
+    "table_rows", "CAPACITY_ROWS", "PAPER_CLASSES", "PAPER_IMAGE_SIZE", "build_paper_size", "capacity_row",
+    "paper_capacity", "paper_tasks", "table2", "task_network_parameters", "text_resources",
 ]

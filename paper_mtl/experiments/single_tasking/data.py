@@ -22,7 +22,7 @@ from paper_mtl.data.store import load_split
 from paper_mtl.profiles import check_choice
 from paper_mtl.tasks import EDGE, GRADIENT_DEPTH, UNIT_NORMAL, Task, get_task
 
-from paper_mtl.experiments.single_tasking.settings import EDGE_THRESHOLD, FSV_CLASSES
+from paper_mtl.experiments.single_tasking.config import EDGE_THRESHOLD, FSV_CLASSES
 
 # ----------------------------------------------------------------------------------------------------------
 # Datasets

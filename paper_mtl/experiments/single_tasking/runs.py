@@ -23,7 +23,7 @@ from paper_mtl.weighting.discriminator import SingleTaskSteps
 
 from paper_mtl.experiments.single_tasking.data import DATASETS, _check_source, data_source, dataset_tasks, scene_data
 from paper_mtl.experiments.single_tasking.probes import probe_network
-from paper_mtl.experiments.single_tasking.settings import (
+from paper_mtl.experiments.single_tasking.config import (
     HIGHER_IS_BETTER,
     LABELS,
     LOSS_WEIGHTS,
@@ -33,8 +33,8 @@ from paper_mtl.experiments.single_tasking.settings import (
     VARIANTS,
     Settings,
     _rows,
-    settings_for,
 )
+from paper_mtl.experiments.single_tasking.config import settings as profile_settings
 
 def row_configs(
     settings: Settings, dataset: str, backbone: str, decoder: str, variant: str, seed: int, device: str,
@@ -139,7 +139,7 @@ def run_rows(
     single-task row of the same backbone and decoder (trained too when not listed), params and multiply-adds
     (the sum over the T networks for single-task rows), and ``probes`` (or None).
     """
-    settings = settings_for(profile)
+    settings = profile_settings(profile)
     device = str(resolve_device(device))
     wanted = list(dict.fromkeys(rows))
     needed = wanted + [(b, d, "single") for b, d, _ in wanted if (b, d, "single") not in wanted]
@@ -183,7 +183,7 @@ def seeded_rows(profile: str, seed: int = 0, device: str = "cpu", progress: bool
     seed, so a paired difference of two variants' Δm is a difference of their metrics; the reference's own seed
     noise is not in the intervals). Seed ``seed`` is the table's own run (cached; only it is probed)."""
     dataset, backbone, variants = SEEDED
-    settings = settings_for(profile)
+    settings = profile_settings(profile)
     device = str(resolve_device(device))
     source = data_source(dataset)
     tasks = list(DATASETS[dataset].tasks)

@@ -15,7 +15,7 @@ from paper_mtl.profiles import check_choice
 from paper_mtl.experiments.single_tasking.audit import published_table
 from paper_mtl.experiments.single_tasking.data import DATASETS, dataset_tasks
 from paper_mtl.experiments.single_tasking.runs import run_rows
-from paper_mtl.experiments.single_tasking.settings import (
+from paper_mtl.experiments.single_tasking.config import (
     ALL_TABLES,
     HIGHER_IS_BETTER,
     LABELS,
@@ -24,8 +24,8 @@ from paper_mtl.experiments.single_tasking.settings import (
     TABLES,
     _rows,
     printed_backbone,
-    settings_for,
 )
+from paper_mtl.experiments.single_tasking.config import settings as profile_settings
 
 # ----------------------------------------------------------------------------------------------------------
 # Tables
@@ -46,7 +46,7 @@ def run_table(name: str, profile: str, seed: int = 0, device: str = "cpu", progr
     paper = published_table(spec.published).rename(columns={"num_tasks": "T"})
     paper["source"] = "paper"
     paper["label"] = paper["variant"].map(LABELS)
-    if name not in settings_for(profile).tables:
+    if name not in profile_settings(profile).tables:
         table = paper.reindex(columns=columns)
     else:
         ours = run_rows(spec.rows, spec.dataset, profile, seed, device, progress)
@@ -81,7 +81,7 @@ def resources(profile: str, seed: int = 0, device: str = "cpu", progress: bool =
     R-101 contribute its rows (single-task, multi-task, SEA). Δm is measured against the single-task networks of the
     deepest backbone trained (the paper uses R-101); ``delta_m_same`` against the same backbone's.
     """
-    settings = settings_for(profile)
+    settings = profile_settings(profile)
     rows = list(_rows([PROBED["pascal"]], settings.figure5_variants))
     if "3e" in settings.tables:
         rows += [r for r in TABLES["3e"].rows if r[0] != PROBED["pascal"]]

@@ -103,6 +103,13 @@ from paper_mtl.experiments.task_grouping.claims import (
     subset_claim,
     weighting_claim,
 )
+from paper_mtl.experiments.task_grouping.structure import (
+    affinity_extremes_claim,
+    published_structure,
+    savings,
+    savings_claim,
+    structure_claim,
+)
 
 # Every name used outside the package: the notebook (``E.<name>``, ``E.published`` being :mod:`paper_mtl.published`),
 # tests/ (also ``_candidates`` and ``_encoder_macs``) and benchmarks/.
@@ -171,4 +178,9 @@ __all__ = [
     "resnet_claim",
     "small_data_claim",
     "subset_claim",
+    "published_structure",
+    "structure_claim",
+    "affinity_extremes_claim",
+    "savings",
+    "savings_claim",
 ]

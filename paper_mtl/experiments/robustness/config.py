@@ -61,7 +61,7 @@ def profile_letters(settings: RobustnessSettings) -> str:
 
 @dataclass(frozen=True)
 class RobustnessSettings:
-    """Sizes of notebook 01 per profile (see :meth:`for_profile`)."""
+    """Sizes of notebook 01 per profile (see :func:`settings`)."""
 
     size: int
     n_train: int
@@ -93,11 +93,6 @@ class RobustnessSettings:
     the single-task baselines of Table 1 and every model of Algorithm 1; the other models train one seed."""
 
     @classmethod
-    def for_profile(cls, profile: str) -> RobustnessSettings:
-        """smoke: seconds on a CPU; quick: ~5 min on 2 CPU cores; paper: one H100/H200, cut as :data:`PAPER_CUTS`."""
-        return replace(cls._sizes(profile), seeds=decisive_seeds(profile))
-
-    @classmethod
     def _sizes(cls, profile: str) -> RobustnessSettings:
         return by_profile(
             profile,
@@ -121,3 +116,9 @@ class RobustnessSettings:
     def table1_pairs(self) -> list[tuple[str, str]]:
         """(main, aux) letter pairs of the Table 1 analogue: every main with every other auxiliary."""
         return [(m, a) for m in self.table1_mains for a in self.table1_auxes if a != m]
+
+
+def settings(profile: str) -> RobustnessSettings:
+    """The :class:`RobustnessSettings` of ``profile``: smoke, seconds on a CPU; quick, ~5 min on 2 CPU cores; paper,
+    one H100/H200, cut as :data:`PAPER_CUTS`."""
+    return replace(RobustnessSettings._sizes(profile), seeds=decisive_seeds(profile))

@@ -116,7 +116,7 @@ PAPER_CUTS = (
 """What the paper profile leaves out of the paper's experiments, and why (shown in the notebook)."""
 
 
-def settings_for(profile: str) -> Settings:
+def settings(profile: str) -> Settings:
     """The :class:`Settings` of ``profile`` (``smoke``, ``quick`` or ``paper``)."""
     return SETTINGS[check_profile(profile)]
 
