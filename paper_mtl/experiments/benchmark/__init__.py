@@ -8,7 +8,9 @@ papers' lenses (Δm, robustness, cosine σ, time per batch, parameters and multi
 - :mod:`~paper_mtl.experiments.benchmark.claims`: the cross-paper questions as ledger rows.
 """
 
-from paper_mtl.experiments.benchmark.analysis import GROUPING_BUDGETS, LENSES, grouping_runs, per_seed, shown, summary, with_lenses
+from paper_mtl.experiments.benchmark.analysis import (
+    GROUPING_BUDGETS, LENSES, grouping_runs, per_seed, shown, summary, timing, with_lenses,
+)
 from paper_mtl.experiments.benchmark.claims import linear_sum_claim, robustness_claim, sigma_claim
 from paper_mtl.experiments.benchmark.config import (
     FIVE, PAPER_CUTS, TASK_SETS, TRIO, Settings, seeds, settings, settings_table, task_objects, variants,
@@ -20,5 +22,5 @@ __all__ = [
     "BASELINE", "FIVE", "GROUPING_BUDGETS", "LENSES", "NOT_BENCHMARKED", "PAPER_CUTS", "TASK_SETS", "TRIO", "Method",
     "Settings", "benchmark_data", "grouping_runs", "linear_sum_claim", "methods", "methods_table", "per_seed",
     "robustness_claim", "run_benchmark", "seeds", "settings", "settings_table", "shown", "sigma_claim", "summary",
-    "task_objects", "train_run", "variants", "with_lenses",
+    "task_objects", "timing", "train_run", "variants", "with_lenses",
 ]

@@ -106,8 +106,14 @@ def summary(lensed: pd.DataFrame, variant: str) -> pd.DataFrame:
 
 
 def shown(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`summary` without the figures' ``mean_*`` / ``se_*`` columns (what the notebook displays)."""
-    return table[[c for c in table.columns if not c.startswith(("mean_", "se_"))]]
+    """:func:`summary` without the figures' ``mean_*`` / ``se_*`` columns and without the time ratios (measured, so
+    they differ from run to run; :func:`timing` shows them): what the notebook displays and nbval compares."""
+    return table[[c for c in table.columns if not c.startswith(("mean_", "se_")) and c != "time_ratio"]]
+
+
+def timing(table: pd.DataFrame) -> pd.DataFrame:
+    """Each method's time per batch over the linear sum's (mean ± s.e. over seeds), from :func:`summary`."""
+    return table[["method", "time_ratio"]]
 
 
 def per_seed(lensed: pd.DataFrame, column: str) -> pd.DataFrame:
