@@ -3,6 +3,7 @@ goldens and the quick executions in notebooks/) hold an image output for each ``
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,8 @@ def test_each_saved_figure_is_an_image_output_of_its_cell(path):
 def _figure_calls(source: str) -> tuple[int, int]:
     """``report.figure(...)`` calls of a cell: (outside any loop, inside a ``for``/``while`` loop)."""
     straight = looped = 0
-    for node in ast.walk(ast.parse(source)):
+    code = re.sub(r"^\s*[%!].*$", "", source, flags=re.M)  # IPython magics and shell lines are not Python
+    for node in ast.walk(ast.parse(code)):
         if isinstance(node, (ast.For, ast.While)):
             looped += sum(_is_figure_call(n) for n in ast.walk(node))
         elif _is_figure_call(node):
