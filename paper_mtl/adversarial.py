@@ -137,14 +137,19 @@ def reported_score(task: Task, loss: float, metric: float) -> float:
     return metric if task.metric == "miou" else loss
 
 
+def reported_higher_is_better(task: Task) -> bool:
+    """The direction of :func:`reported_score`: the metric's own for mIoU, lower is better for a loss."""
+    return task.higher_is_better if task.metric == "miou" else False
+
+
 @dataclass
 class Robustness:
     """Output of :func:`robustness`.
 
     ``table`` has one row per evaluated task: ``clean_loss``, ``attacked_loss`` (mean per-image losses),
     ``clean_metric``, ``attacked_metric``, ``clean_score``, ``attacked_score`` (see :func:`reported_score`),
-    ``higher_is_better`` and ``delta_loss`` = E_x |ℓ(x) - ℓ(x_adv)| (Definition 1 with PGD's x_adv, a lower
-    bound of the max). ``delta_loss_all`` is the same for the joint loss L_all = 1/M Σ ℓ_c of the attacked tasks.
+    ``higher_is_better`` (the scores' direction, :func:`reported_higher_is_better`) and ``delta_loss`` =
+    E_x |ℓ(x) - ℓ(x_adv)| (Definition 1 with PGD's x_adv, a lower bound of the max). ``delta_loss_all`` is the same for the joint loss L_all = 1/M Σ ℓ_c of the attacked tasks.
     """
 
     table: pd.DataFrame
@@ -203,7 +208,7 @@ def robustness(
         rows.append({
             "task": t, "clean_loss": cl, "attacked_loss": al, "clean_metric": cm, "attacked_metric": am,
             "clean_score": reported_score(task, cl, cm), "attacked_score": reported_score(task, al, am),
-            "higher_is_better": task.metric == "miou", "delta_loss": sums["delta"][t] / count,
+            "higher_is_better": reported_higher_is_better(task), "delta_loss": sums["delta"][t] / count,
         })
     return Robustness(pd.DataFrame(rows), delta_all / count)
 

@@ -57,16 +57,21 @@ class Task:
     """One prediction task.
 
     ``channels`` is the number of output channels a decoder needs (the class count for label tasks);
-    ``loss`` one of :data:`LOSSES`; ``metric`` the name of its evaluation metric; ``higher_is_better`` that
-    metric's direction; ``dense`` whether it predicts a map (else one vector per image).
+    ``loss`` one of :data:`LOSSES`; ``metric`` the name of its evaluation metric (:data:`METRICS`), whose own
+    direction is :attr:`higher_is_better`; ``dense`` whether it predicts a map (else one vector per image).
     """
 
     name: str
     channels: int
     loss: str
     metric: str
-    higher_is_better: bool
     dense: bool = True
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a larger metric is better: the direction the metric declares
+        (:attr:`paper_mtl.metrics.Metric.higher_is_better`), the one source of it."""
+        return self.new_metric().higher_is_better
 
     @property
     def is_classification(self) -> bool:
@@ -118,22 +123,22 @@ def register(task: Task) -> Task:
 
 
 for _task in (
-    Task("segment_semantic", 0, "cross_entropy", "miou", True),
-    Task("parts", 0, "cross_entropy", "miou", True),
-    Task("saliency", 2, "cross_entropy", "miou", True),
-    Task("depth_zbuffer", 1, "masked_l1", "l1", False),
-    Task("depth_euclidean", 1, "masked_l1", "l1", False),
-    Task("normal", 3, "masked_l1", "l1", False),
-    Task("reshading", 1, "l1", "l1", False),
-    Task("edge_texture", 1, "l1", "l1", False),
-    Task("edge_occlusion", 1, "l1", "l1", False),
-    Task("keypoints2d", 1, "l1", "l1", False),
-    Task("keypoints3d", 1, "l1", "l1", False),
-    Task("principal_curvature", 2, "l1", "l1", False),
-    Task("rgb", 3, "l1", "l1", False),
-    Task("albedo", 3, "l1", "l1", False),
-    Task("left", 5, "cross_entropy", "accuracy", True, dense=False),
-    Task("right", 5, "cross_entropy", "accuracy", True, dense=False),
+    Task("segment_semantic", 0, "cross_entropy", "miou"),
+    Task("parts", 0, "cross_entropy", "miou"),
+    Task("saliency", 2, "cross_entropy", "miou"),
+    Task("depth_zbuffer", 1, "masked_l1", "l1"),
+    Task("depth_euclidean", 1, "masked_l1", "l1"),
+    Task("normal", 3, "masked_l1", "l1"),
+    Task("reshading", 1, "l1", "l1"),
+    Task("edge_texture", 1, "l1", "l1"),
+    Task("edge_occlusion", 1, "l1", "l1"),
+    Task("keypoints2d", 1, "l1", "l1"),
+    Task("keypoints3d", 1, "l1", "l1"),
+    Task("principal_curvature", 2, "l1", "l1"),
+    Task("rgb", 3, "l1", "l1"),
+    Task("albedo", 3, "l1", "l1"),
+    Task("left", 5, "cross_entropy", "accuracy", dense=False),
+    Task("right", 5, "cross_entropy", "accuracy", dense=False),
 ):
     register(_task)
 
@@ -213,6 +218,6 @@ class GradientDepthTask(Task):
         return PerImageRMSE()
 
 
-EDGE = register(EdgeTask("edge", 1, "balanced_bce", "odsf", True))
-UNIT_NORMAL = register(UnitNormalTask("normal_unit", 3, "masked_l1", "angle", False))
-GRADIENT_DEPTH = register(GradientDepthTask("depth_gradient", 1, "masked_l1", "rmse", False))
+EDGE = register(EdgeTask("edge", 1, "balanced_bce", "odsf"))
+UNIT_NORMAL = register(UnitNormalTask("normal_unit", 3, "masked_l1", "angle"))
+GRADIENT_DEPTH = register(GradientDepthTask("depth_gradient", 1, "masked_l1", "rmse"))

@@ -431,15 +431,55 @@ def test_affinity_extremes_claim_holds_on_the_sentence_and_fails_on_its_reverse(
     assert holds.checks[3].kind == SANITY and holds.checks[3].state == HOLDS
 
 
-def test_savings_claim_is_step_arithmetic_and_not_testable():
+def _seconds(per_task: float, early: float = 0.05) -> pd.DataFrame:
+    """Fake candidate wall times: a network of cost c with k tasks trains in c * (1 + per_task * k) seconds."""
+    return pd.DataFrame([{"network": E.letter_name(g, c), "cost": c, "n_tasks": len(g),
+                          "train_s": c * (1 + per_task * len(g)), "early_s": early} for g, c in E._candidates()])
+
+
+def test_savings_sum_the_measured_seconds_beside_the_step_arithmetic():
     quick = E.settings("quick")
-    frame = S.savings(quick).set_index("search")
+    frame = S.savings(quick, _seconds(0.0)).set_index("search")
     full = quick.epochs * (quick.n_train // quick.batch_size)
     assert frame.loc["all candidates", "steps per network"] == full
     assert frame.loc["HOA (<= 2 tasks)", "networks"] == 20 and frame.loc["all candidates", "networks"] == 36
-    claim = S.savings_claim(quick)
+    assert frame.loc["all candidates", "seconds"] == pytest.approx(31 + 2.5)
+    assert frame.loc["ESA (early passes)", "seconds"] == pytest.approx(36 * 0.05)
+    assert frame.loc["HOA (<= 2 tasks)", "share of seconds"] == pytest.approx((15 + 2.5) / 33.5)
+    assert "seconds" not in S.savings(quick).columns  # without measurements, the arithmetic alone
+
+
+def test_esa_saving_is_measured_but_not_testable():
+    quick = E.settings("quick")
+    claim = S.esa_savings_claim(quick, _seconds(0.0))
     assert claim.verdict == NOT_TESTABLE and all(c.kind == SANITY for c in claim.checks)
-    assert f"{full / E.config._early_steps(quick):.1f}x" in claim.ours
+    assert f"measured: {33.5 / (36 * 0.05):.1f}x" in claim.ours
+
+
+def test_hoa_saving_is_decided_by_how_training_time_grows_with_tasks():
+    quick = E.settings("quick")
+    flat = S.hoa_savings_claim(quick, _seconds(0.0))  # a network's time set by its cost alone: 1 - 17.5/33.5 = 48 %
+    assert flat.verdict == REPRODUCED
+    steep = S.hoa_savings_claim(quick, _seconds(10.0))  # time ~ tasks: the >= 3-task networks take 66 % of it
+    assert steep.verdict == NOT_REPRODUCED and "66 %" in steep.ours
+
+
+def test_search_time_claim_compares_the_slowest_selection_with_a_second_and_the_training():
+    seconds = _seconds(0.0)
+    fast = pd.DataFrame({"search": ["Optimal", "ESA"], "budget": [1.0, 2.0], "networks": [36, 36], "seconds": [0.01, 0.2]})
+    assert S.search_time_claim(fast, seconds).verdict == REPRODUCED
+    slow = fast.assign(seconds=[0.01, 2.0])
+    claim = S.search_time_claim(slow, seconds)
+    assert claim.verdict == PARTLY and claim.checks[0].state == FAILS and claim.checks[1].state == HOLDS
+
+
+def test_search_seconds_times_every_search_and_budget():
+    rng = np.random.default_rng(0)
+    nets = [Network(E.letter_name(g, c), c, {t: float(rng.uniform(0.3, 1.0)) for t in g}) for g, c in E._candidates()]
+    runs = E.GroupingRuns(nets, nets, nets, {}, {}, E.settings("smoke"), 0, "cpu")
+    frame = E.search_seconds(runs, budgets=[1.0, 2.5], repeats=1)
+    assert list(frame["search"].unique()) == [E.METHODS[m] for m in ("optimal", "esa", "hoa")]
+    assert len(frame) == 6 and (frame["seconds"] > 0).all() and (frame["networks"] == 36).all()
 
 
 def test_weighting_claim_names_table7_budgets_this_profile_does_not_train():

@@ -25,7 +25,8 @@ from paper_mtl.data.converters import (
 )
 from paper_mtl.data.converters._common import DatasetBuilder
 from paper_mtl.data.converters.nyuv2 import NYUV2_INTRINSICS, load_nyuv2_splits
-from paper_mtl.data.converters.pascal import NORMAL_VALID_CLASSES, label_edges, thin
+from paper_mtl.data.converters.pascal import NORMAL_VALID_CLASSES
+from paper_mtl.data.edges import label_edges, thin
 from paper_mtl.data.converters.taskonomy import split_buildings
 from paper_mtl.data.store import load_split
 

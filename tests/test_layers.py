@@ -66,3 +66,23 @@ def test_the_reader_finds_imports():  # the check can fail: it sees the imports 
     assert ("paper_mtl/training.py", "training", "weighting") in found
     assert ("paper_mtl/sweep.py", "sweep", "__init__") in found  # from paper_mtl import __version__
     assert len(found) > 50
+
+
+def converter_imports() -> list[str]:
+    """Modules outside ``paper_mtl.data`` that import a dataset converter (``paper_mtl.data.converters``)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.is_relative_to(PACKAGE / "data"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
+                       else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            found += [str(path.relative_to(PACKAGE.parent))
+                      for m in modules if m.startswith("paper_mtl.data.converters")]
+    return found
+
+
+def test_no_module_outside_data_imports_a_converter():
+    """Experiments and plots read prepared data through :mod:`paper_mtl.data.readers` (its names, class counts)
+    and derive targets with :mod:`paper_mtl.data.edges`; a converter is what ``data_scripts/`` runs."""
+    assert not converter_imports(), f"import the readers' constants instead: {converter_imports()}"

@@ -1,7 +1,7 @@
 """Every registered strategy against the same contract (issue: a library others can extend).
 
 For each name in ``list_strategies()``: built by ``get_strategy`` from its parameters and rebuilt from
-``get_params()``; on a 2-task toy problem the same seed gives the same numbers, the task losses go down, an interrupted
+``get_params()`` and from the JSON a sweep's configuration holds (``describe``); on a 2-task toy problem the same seed gives the same numbers, the task losses go down, an interrupted
 and resumed ``fit`` gives the numbers of an uninterrupted one, ``state_dict`` round-trips into a fresh instance; and
 the number of host synchronisations per step (``.item()``, ``float()``, ``bool()``, ``.tolist()``, ``.cpu()``,
 ``.numpy()`` of a tensor) is counted, and must match what the strategy declares (``Strategy.synchronises``). A strategy that builds without
@@ -11,6 +11,8 @@ over it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -19,7 +21,8 @@ from paper_mtl.models import build_hard_sharing
 from paper_mtl.models.task_conditioned import build_single_tasking
 from paper_mtl.tasks import get_tasks
 from paper_mtl.training import fit, seed_everything
-from paper_mtl.weighting import Strategy, get_strategy, list_strategies, register
+from paper_mtl.weighting import Strategy, describe, get_strategy, list_strategies, register
+from paper_mtl.weighting import build as build_described
 from paper_mtl.weighting.discriminator import SingleTaskSteps
 
 TASKS = get_tasks(["segment_semantic", "depth_zbuffer"], {"segment_semantic": 2})
@@ -87,6 +90,17 @@ def test_parameters_rebuild_the_same_strategy(name):
     strategy = build(name)
     assert repr(type(strategy)(**strategy.get_params())) == repr(strategy)
     assert set(strategy.get_params()) == set(type(strategy).param_names())
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_a_sweep_configuration_describes_the_strategy_it_trains(name):
+    """describe() is JSON that names every parameter; the strategy built back from it trains the same numbers."""
+    strategy = build(name)
+    description = json.loads(json.dumps(describe(strategy)))
+    assert description["strategy"] == name and set(description["params"]) == set(type(strategy).param_names())
+    rebuilt = build_described(description)
+    assert repr(rebuilt) == repr(strategy)
+    same_numbers(train(name), train(name, strategy=rebuilt))
 
 
 @pytest.mark.parametrize("name", STRATEGIES)

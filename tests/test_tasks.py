@@ -81,3 +81,22 @@ def test_get_tasks_and_unknown_loss():
     assert tasks["left"].channels == 5 and not tasks["left"].dense
     with pytest.raises(ValueError, match="unknown loss 'l3'"):
         loss_map("l3", torch.zeros(1), torch.zeros(1))
+
+
+def test_a_task_takes_its_direction_from_its_metric():
+    """One source for "higher is better": the metric; overriding a task's metric changes its direction."""
+    assert get_task("segment_semantic", classes=3).higher_is_better
+    assert not get_task("depth_zbuffer").higher_is_better
+    assert get_task("depth_zbuffer", metric="delta1").higher_is_better
+    assert not get_task("saliency", metric="l1").higher_is_better
+    for name in available():
+        task = get_task(name, classes=2) if name in ("segment_semantic", "parts") else get_task(name)
+        assert task.higher_is_better == task.new_metric().higher_is_better, name
+
+
+def test_the_reported_score_is_lower_better_unless_it_is_miou():
+    from paper_mtl.adversarial import reported_higher_is_better
+
+    assert reported_higher_is_better(get_task("segment_semantic", classes=3))
+    assert not reported_higher_is_better(get_task("left"))  # accuracy is reported as a loss (its score is the loss)
+    assert not reported_higher_is_better(get_task("depth_zbuffer", metric="delta1"))

@@ -32,6 +32,13 @@ from paper_mtl.data.store import data_root, has_split, load_split
 KINDS = ("image", "classes", "depth", "normal", "binary", "dense")
 INPUT_KEY = "rgb"
 _CHUNK = 64
+NYUV2_NAMES = ("nyuv2", "nyuv2_mtan", "nyuv2_labeled")
+"""Where the experiments look for a prepared NYUv2, in order: a dataset prepared with ``--name nyuv2``, then the
+converters' defaults, the 13-class MTAN layout before the labeled set (whose raw 894 classes are kept without a
+class map)."""
+TASKONOMY_SEGMENT_CLASSES = 18
+"""Classes of a prepared Taskonomy's ``segment_semantic`` (segmentsemantic ids 1..17 and 0 = unlabelled), the
+default when a manifest does not record ``num_classes``."""
 
 
 def as_size(size: int | Sequence[int]) -> tuple[int, int]:

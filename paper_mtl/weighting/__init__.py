@@ -23,7 +23,7 @@ from paper_mtl.weighting.min_norm import (
     project_to_simplex,
 )
 from paper_mtl.weighting.pareto import ParetoMTL, active_constraints, pareto_init_weights, pareto_weights, preference_vectors
-from paper_mtl.weighting.registry import get_strategy, list_strategies, register
+from paper_mtl.weighting.registry import build, describe, get_strategy, list_strategies, register
 from paper_mtl.weighting.uncertainty import Uncertainty
 
 for _strategy in (WeightedSum, Uncertainty, GradNorm, DWA, MGDA, ParetoMTL, ClasswiseWeighting, CosReg, CosineMonitor,
@@ -57,6 +57,8 @@ __all__ = [
     "WeightedSum",
     "active_constraints",
     "classwise_gradient",
+    "build",
+    "describe",
     "get_strategy",
     "list_strategies",
     "min_norm_weights",

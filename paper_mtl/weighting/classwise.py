@@ -138,7 +138,7 @@ class ClasswiseWeighting(LossWeighting):
             raise ValueError(f"bin_edges must be strictly increasing, got {list(bin_edges)}")
         self.main, self.aux = main, aux
         self.bin_edges = None if bin_edges is None else [float(e) for e in bin_edges]
-        self.lr, self.betas, self.eps = lr, betas, eps
+        self.lr, self.betas, self.eps = lr, (float(betas[0]), float(betas[1])), eps
         self.warmup_epochs, self.interval = warmup_epochs, interval
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         self.update = update

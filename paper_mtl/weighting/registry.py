@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, TypeVar
 
+import torch
+
 from paper_mtl.weighting.base import Strategy
 
 S = TypeVar("S", bound=type[Strategy])
@@ -50,3 +52,40 @@ def get_strategy(name: str, **params: Any) -> Strategy:
     if missing:
         raise ValueError(f"strategy {name!r} needs the parameter(s) {missing}")
     return cls(**params)
+
+
+def describe(strategy: Strategy) -> dict[str, Any]:
+    """What a sweep's configuration holds for ``strategy``: its registered name and its
+    :meth:`~paper_mtl.weighting.base.Strategy.get_params` as JSON values (a tensor or tuple as a list, a wrapped
+    strategy described in turn). :func:`build` makes the strategy again, so the configuration (and the cache key
+    hashed from it) names every parameter the run used, defaults included."""
+    name = type(strategy).name
+    if _REGISTRY.get(name) is not type(strategy):
+        raise ValueError(f"{type(strategy).__qualname__} is not registered (as {name!r}): register it to describe it")
+    return {"strategy": name, "params": {k: _as_json(v, f"{name}.{k}") for k, v in strategy.get_params().items()}}
+
+
+def build(description: dict[str, Any]) -> Strategy:
+    """The strategy a :func:`describe` output describes."""
+    if not isinstance(description, dict) or set(description) != {"strategy", "params"}:
+        raise ValueError(f"expected a strategy description {{'strategy': name, 'params': {{...}}}}, got {description!r}")
+    params = {k: build(v) if _is_description(v) else v for k, v in description["params"].items()}
+    return get_strategy(description["strategy"], **params)
+
+
+def _is_description(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"strategy", "params"}
+
+
+def _as_json(value: Any, where: str) -> Any:
+    if isinstance(value, Strategy):
+        return describe(value)
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, tuple | list):
+        return [_as_json(v, where) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _as_json(v, where) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise ValueError(f"parameter {where} = {value!r} has no JSON form; describe it with numbers, strings or lists")

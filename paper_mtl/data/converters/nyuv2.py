@@ -36,10 +36,6 @@ from paper_mtl.data.converters._common import (
 from paper_mtl.data.readers import as_size, resize
 from paper_mtl.progress import progress_bar
 
-PREPARED_NAMES = ("nyuv2", "nyuv2_mtan", "nyuv2_labeled")
-"""Where the experiments look for a prepared NYUv2, in order: a dataset prepared with ``--name nyuv2``, then the
-converters' defaults, the 13-class MTAN layout before the labeled set (whose raw 894 classes are kept without a
-class map)."""
 
 NYUV2_INTRINSICS: dict[str, float] = {
     "fx": 5.1885790117450188e02,

@@ -13,8 +13,8 @@ Layout read (facebookresearch/astmt, ``fblib/dataloaders/pascal_context.py``)::
 Targets, as astmt builds them:
 
 - ``edge_texture`` (binary (1, H, W)): pixels where the Laplacian of LabelMap (3×3 cross kernel, reflected
-  border) is non-zero, thinned to one pixel (:func:`thin`, the Lam–Lee–Suen algorithm of
-  ``skimage.morphology.thin`` that astmt calls).
+  border) is non-zero, thinned to one pixel (:func:`~paper_mtl.data.edges.label_edges`, the Lam–Lee–Suen
+  algorithm of ``skimage.morphology.thin`` that astmt calls).
 - ``segment_semantic`` (int64): the semseg PNG, 255 → -1.
 - ``parts`` (int64): human parts of all person objects (category 15) grouped into ``num_human_parts`` classes
   (:data:`HUMAN_PARTS`), 0 = background; an image with no part pixel is ignored whole (-1), as astmt's
@@ -45,6 +45,7 @@ from paper_mtl.data.converters._common import (
     require_file,
     unit_normals,
 )
+from paper_mtl.data.edges import label_edges
 from paper_mtl.data.readers import as_size, resize
 from paper_mtl.progress import progress_bar
 
@@ -99,63 +100,6 @@ NORMAL_VALID_CLASSES = frozenset((
     384, 397, 401, 403, 405, 407, 408, 411, 412, 413, 414, 417, 419, 421, 423, 427, 429, 430, 432, 440, 441, 442,
     443, 444, 446, 454, 457,
 ))  # fmt: skip
-
-# Neighbour bits of the thinning lookup tables: x1 = east, then counter-clockwise (x2 = north-east, ...).
-_NEIGHBOUR_BITS = np.array([[8, 4, 2], [16, 0, 1], [32, 64, 128]], dtype=np.uint8)
-
-
-def _thin_luts() -> tuple[np.ndarray, np.ndarray]:
-    """Deletion tables of Lam, Lee & Suen (1992, PAMI 14(9)) two-subiteration thinning, indexed by the 8-bit
-    neighbourhood code: G1 (one 8-connected crossing), G2 (2 <= min(n1, n2) <= 3), and G3 (first
-    subiteration: (x2 ∨ x3 ∨ ¬x8) ∧ x1 = 0) or G3' (second: (x6 ∨ x7 ∨ ¬x4) ∧ x5 = 0)."""
-    first, second = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
-    for code in range(256):
-        x = [bool(code >> k & 1) for k in range(8)]  # x[0] = x1 ... x[7] = x8
-        crossings = sum(1 for i in range(4) if not x[2 * i] and (x[2 * i + 1] or x[(2 * i + 2) % 8]))
-        n1 = sum(x[2 * k] or x[2 * k + 1] for k in range(4))
-        n2 = sum(x[2 * k + 1] or x[(2 * k + 2) % 8] for k in range(4))
-        if crossings != 1 or not 2 <= min(n1, n2) <= 3:
-            continue
-        first[code] = not ((x[1] or x[2] or not x[7]) and x[0])
-        second[code] = not ((x[5] or x[6] or not x[3]) and x[4])
-    return first, second
-
-
-_THIN_FIRST, _THIN_SECOND = _thin_luts()
-
-
-def _neighbour_codes(image: np.ndarray) -> np.ndarray:
-    padded = np.pad(image, 1)
-    height, width = image.shape
-    codes = np.zeros(image.shape, dtype=np.uint8)
-    for dy in range(3):
-        for dx in range(3):
-            if _NEIGHBOUR_BITS[dy, dx]:
-                codes |= padded[dy : dy + height, dx : dx + width] * _NEIGHBOUR_BITS[dy, dx]
-    return codes
-
-
-def thin(image: np.ndarray) -> np.ndarray:
-    """Thin a binary image to one-pixel-wide curves (Lam, Lee & Suen 1992), as ``skimage.morphology.thin``:
-    repeat both subiterations, each deleting in parallel the pixels its table marks, until nothing changes."""
-    skeleton = np.asarray(image, dtype=bool).astype(np.uint8)
-    count = int(skeleton.sum())
-    while True:
-        for table in (_THIN_FIRST, _THIN_SECOND):
-            skeleton[table[_neighbour_codes(skeleton)]] = 0
-        new_count = int(skeleton.sum())
-        if new_count == count:
-            return skeleton.astype(bool)
-        count = new_count
-
-
-def label_edges(label_map: np.ndarray) -> np.ndarray:
-    """astmt's PASCAL edges: thinned non-zeros of the Laplacian (kernel [[0,1,0],[1,-4,1],[0,1,0]], border
-    reflected without repeating the edge pixel, as OpenCV's default) of a label map."""
-    labels = np.asarray(label_map, dtype=np.float64)
-    padded = np.pad(labels, 1, mode="reflect")
-    laplacian = (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]) - 4 * labels
-    return thin(laplacian != 0)
 
 
 def _mat_array(value: Any) -> np.ndarray:

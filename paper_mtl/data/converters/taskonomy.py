@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from paper_mtl.data.converters._common import DatasetBuilder, PathLike, read_image, require_dir, unit_normals
-from paper_mtl.data.readers import as_size, resize
+from paper_mtl.data.readers import TASKONOMY_SEGMENT_CLASSES, as_size, resize
 from paper_mtl.progress import progress_bar
 
 TASKONOMY_TASKS: dict[str, dict[str, Any]] = {
@@ -53,7 +53,7 @@ TASKONOMY_TASKS: dict[str, dict[str, Any]] = {
     "segment_semantic": {
         "kind": "classes",
         "channels": 0,
-        "num_classes": 18,
+        "num_classes": TASKONOMY_SEGMENT_CLASSES,
         "ignore_index": -1,
         "classes": "Taskonomy segmentsemantic ids 1..17 (0 = unlabeled -> -1)",
     },

@@ -33,7 +33,7 @@ from paper_mtl.models.task_conditioned import build_single_tasking
 from paper_mtl.profiles import resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.training import evaluate, fit, seed_everything
-from paper_mtl.weighting import TaskCosines, get_strategy
+from paper_mtl.weighting import TaskCosines, build, describe, get_strategy
 from paper_mtl.weighting.discriminator import SingleTaskSteps
 
 from paper_mtl.experiments.benchmark.config import FIVE, TASK_SETS, seeds, settings, task_objects
@@ -80,8 +80,8 @@ def _mean_depth(train: MultiTaskData) -> float:
 def train_run(config: dict[str, Any]) -> dict[str, Any]:
     """Train and measure one network (the sweep function of :func:`run_benchmark`).
 
-    ``config``: ``variant``, ``tasks`` (the network's tasks), ``label``, ``strategy`` and ``params`` (a registered
-    strategy), ``architecture``, ``data`` (the :func:`benchmark_data` arguments), ``width``, ``decoder_width``,
+    ``config``: ``variant``, ``tasks`` (the network's tasks), ``label``, ``strategy`` (a :func:`~paper_mtl.weighting.describe` description:
+    a registered strategy and every parameter), ``architecture``, ``data`` (the :func:`benchmark_data` arguments), ``width``, ``decoder_width``,
     ``epochs``, ``batch_size``, ``lr``, ``seed``, ``eps``, ``pgd_steps``, ``n_attack``, ``cosine_window``, ``device``.
     The depth decoder's output bias starts at the training split's mean depth (every row alike), as in notebook 05.
     """
@@ -97,7 +97,7 @@ def train_run(config: dict[str, Any]) -> dict[str, Any]:
         head = model.heads["depth_zbuffer"] if single_tasking else model.decoders["depth_zbuffer"][-1]
         nn.init.constant_(head.bias, _mean_depth(train))
     run = fit(
-        model, tasks, train, strategy=get_strategy(config["strategy"], **config["params"]), epochs=config["epochs"],
+        model, tasks, train, strategy=build(config["strategy"]), epochs=config["epochs"],
         batch_size=config["batch_size"], lr=config["lr"], seed=config["seed"], device=device, progress=False,
         callbacks=[cosines] if cosines else [],
         batch_plan=SingleTaskSteps(list(tasks)) if single_tasking else None,
@@ -139,8 +139,8 @@ def _configs(profile: str, variant: str, device: torch.device, seed: int) -> lis
     rows = [("method", m.label, tasks, m.strategy, m.params, m.architecture) for m in methods(tasks)]
     rows += [("single", t, [t], BASELINE, {}, "shared") for t in tasks]
     rows += [("pair", "+".join(p), list(p), BASELINE, {}, "shared") for p in combinations(tasks, 2)]
-    return [{**base, "kind": kind, "label": label, "tasks": net_tasks, "strategy": strategy, "params": params,
-             "architecture": architecture, "seed": r}
+    return [{**base, "kind": kind, "label": label, "tasks": net_tasks,
+             "strategy": describe(get_strategy(strategy, **params)), "architecture": architecture, "seed": r}
             for r in seed_list(seed, seeds(profile, variant))
             for kind, label, net_tasks, strategy, params, architecture in rows]
 
@@ -160,7 +160,7 @@ def run_benchmark(profile: str, variant: str = "trio", device: str | torch.devic
     results = run_sweep(train_run, configs, f"06_benchmark_{variant}", progress=progress)
     rows = []
     for config, result in zip(configs, results):
-        row = {"kind": config["kind"], "label": config["label"], "strategy": config["strategy"],
+        row = {"kind": config["kind"], "label": config["label"], "strategy": config["strategy"]["strategy"],
                "architecture": config["architecture"], "tasks": "+".join(config["tasks"]), "seed": config["seed"]}
         for key in ("metric", "attacked_alone", "attacked_all", "clean_subset", "val_loss"):
             row |= {f"{key}.{t}": v for t, v in result[key].items()}

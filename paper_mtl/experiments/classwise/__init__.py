@@ -29,7 +29,7 @@ by 10 at ``lr_drop`` epochs (the paper: after 20 epochs), batch 8. Methods (:dat
   fixed for the first ``warmup`` epochs (the paper: 20 for VKITTI and NYUv2, 12 for Cityscapes, i.e. at the lr
   drop, and 0.6 of it for Cityscapes), then Eq. 9–10 with step α = ``cw_lr`` every ``interval`` batches (room for
   a weight to reach zero: :func:`weight_updates`). ``Ours intent (main T_s / T_d)`` (:data:`INTENT`): the same with
-  the sign-corrected reading of Eq. 10 (``update="intent"``), on the street dataset only (:data:`INTENT_DATASETS`).
+  the sign-corrected reading of Eq. 10 (``update="intent"``), on the profile's ``intent_datasets``.
 - ``Pareto (u)``: :class:`~paper_mtl.weighting.pareto.ParetoMTL` for each of the five preference vectors, the loss
   vector ordered (T_s, T_d) as the paper's figures are, so (0, 1) favours segmentation.
 
@@ -58,7 +58,7 @@ from __future__ import annotations
 
 # The package's files, one job each, import one way: config <- data <- runs <- analysis <- claims.
 from paper_mtl.experiments.classwise.config import (
-    DATASETS, DEPTH, INTENT, INTENT_DATASETS, LINEAR, METHODS, PAPER_CUTS, PAPER_NAMES, PREFERENCES, PROCEDURAL, SEG, SETTINGS, DatasetSpec,
+    DATASETS, DEPTH, INTENT, LINEAR, METHODS, PAPER_CUTS, PAPER_NAMES, PREFERENCES, PROCEDURAL, SEG, SETTINGS, DatasetSpec,
     Settings, settings,
 )
 from paper_mtl.experiments.classwise.data import (
@@ -80,7 +80,7 @@ from paper_mtl.experiments.classwise.claims import (
 
 __all__ = [
     # config
-    "DATASETS", "DEPTH", "INTENT", "INTENT_DATASETS", "LINEAR", "METHODS", "PAPER_CUTS", "PAPER_NAMES", "PREFERENCES", "PROCEDURAL", "SEG", "SETTINGS",
+    "DATASETS", "DEPTH", "INTENT", "LINEAR", "METHODS", "PAPER_CUTS", "PAPER_NAMES", "PREFERENCES", "PROCEDURAL", "SEG", "SETTINGS",
     "DatasetSpec", "Settings", "settings",
     # data (``_dataset``: its cache is cleared by the tests)
     "_dataset", "class_names", "data_source", "data_sources", "dataset", "manifest_class_names", "split_sizes",

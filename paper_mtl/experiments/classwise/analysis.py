@@ -15,7 +15,7 @@ import torch
 
 from paper_mtl import published
 from paper_mtl.claims import format_mean_se, seed_list
-from paper_mtl.experiments.classwise.config import DATASETS, DEPTH, INTENT, INTENT_DATASETS, LINEAR, METHODS, SEG, settings
+from paper_mtl.experiments.classwise.config import DATASETS, DEPTH, INTENT, LINEAR, METHODS, SEG, settings
 from paper_mtl.experiments.classwise.data import class_names, dataset, tasks_of
 from paper_mtl.experiments.classwise.runs import _runs, make_strategy, run_config
 from paper_mtl.models.unet import build_unet
@@ -313,7 +313,7 @@ def toy_final_weights(seed: int = 0, units: int = TOY_UNITS) -> pd.DataFrame:
 
 def intent_comparison(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """Figures 2–4 and Figure 1 for the sign-corrected reading of Eq. 10: ours with ``update="intent"``
-    (:data:`INTENT`, main T_s and main T_d) on :data:`INTENT_DATASETS` at :func:`~paper_mtl.profiles.decisive_seeds`
+    (:data:`INTENT`, main T_s and main T_d) on the profile's ``intent_datasets`` at :func:`~paper_mtl.profiles.decisive_seeds`
     seeds, beside the runs it is compared with there (the paper's strongest rival per main task and the linear sum,
     cached from :func:`comparison`, so they train only if it has not run).
 
@@ -322,7 +322,7 @@ def intent_comparison(profile: str, device: str | torch.device = "auto", seed: i
     methods named as the literal runs they mirror, so the same plot draws them)."""
     seeds = seed_list(seed, decisive_seeds(profile))
     rivals = published_rivals()
-    triples = [(d, m, s) for d in INTENT_DATASETS for s in seeds
+    triples = [(d, m, s) for d in settings(profile).intent_datasets for s in seeds
                for m in dict.fromkeys([*INTENT.values(), *rivals[d].values(), LINEAR])]
     runs, _ = _runs(profile, device, progress, triples)
     per_seed = _loss_rows(runs)

@@ -288,7 +288,7 @@ def figs_intent_claim(per_seed: pd.DataFrame, profile: str | None = None) -> Cla
     """:func:`figs_claim` for the sign-corrected reading of Eq. 10 (the :data:`INTENT` runs of
     :func:`intent_comparison`): the same decisive checks (ours below the paper's strongest rival per main task,
     paired over seeds, one group per dataset) and the same supporting ones against the linear sum, on the datasets
-    where the intent runs trained (:data:`INTENT_DATASETS`; the others are named in the evidence, no group)."""
+    where the intent runs trained (the profile's ``intent_datasets``; the others are named in the evidence, no group)."""
     checks, ours_text = _figs_evidence(per_seed, INTENT_OF)
     trained = [d for d in DATASETS if d in set(per_seed["dataset"])]
     missing = [d for d in DATASETS if d not in trained]

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from paper_mtl.data.converters.nyuv2 import PREPARED_NAMES as NYUV2_NAMES
 from paper_mtl.data.digits import digit_source, multidigit
 from paper_mtl.data.multitask import MultiTaskData
-from paper_mtl.data.readers import first_prepared, load_prepared
+from paper_mtl.data.readers import NYUV2_NAMES, first_prepared, load_prepared
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.experiments.orthogonal.config import SCENE_TASKS, settings
@@ -66,7 +65,7 @@ def scene_tasks(segmentation_classes: int) -> dict[str, Task]:
 
 
 def scene_source() -> str:
-    """Table 2's data: the first prepared NYUv2 of :data:`~paper_mtl.data.converters.nyuv2.PREPARED_NAMES` with
+    """Table 2's data: the first prepared NYUv2 of :data:`~paper_mtl.data.readers.NYUV2_NAMES` with
     train and test splits, else ``"indoor scenes"``."""
     return first_prepared(NYUV2_NAMES, ("train", "test")) or "indoor scenes"
 

@@ -29,7 +29,7 @@ from paper_mtl.models.segnet import SegNet
 from paper_mtl.profiles import check_choice, decisive_seeds, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.training import evaluate, fit, seed_everything
-from paper_mtl.weighting import get_strategy
+from paper_mtl.weighting import build, describe, get_strategy
 from paper_mtl.weighting.base import Strategy
 
 
@@ -55,7 +55,7 @@ def train_multidigit(config: Mapping[str, Any]) -> dict[str, Any]:
     seed_everything(config["seed"])
     net = multidigit_net(filters=config["filters"], variant=variant, size=config["image_size"])
     result = fit(
-        net, ["left", "right"], data["train"], data["val"], strategy=make_strategy(config["model"]),
+        net, ["left", "right"], data["train"], data["val"], strategy=build(config["strategy"]),
         epochs=config["epochs"], batch_size=config["batch_size"], lr=config["lr"], seed=config["seed"],
         device=config["device"], progress=False,
     )
@@ -81,11 +81,12 @@ def multidigit_config(
     s: Settings, model: str, seed: int, device: torch.device, data_seed: int,
     filters: int | None = None, batch_size: int | None = None, lr: float | None = None,
 ) -> dict[str, Any]:
-    """One MultiDigit run's sweep configuration (defaults: Table 1's filters, batch size and learning rate). It names
-    the digit source (``"mnist"`` or ``"sklearn"``), so results cached on one source are never reused for the other."""
+    """One MultiDigit run's sweep configuration (defaults: Table 1's filters, batch size and learning rate) with the
+    model's strategy described (:func:`make_strategy`, :func:`~paper_mtl.weighting.describe`). It names the digit
+    source (``"mnist"`` or ``"sklearn"``), so results cached on one source are never reused for the other."""
     check_choice("model", model, MODELS)
     return {
-        "model": model, "filters": filters or s.filters, "batch_size": batch_size or s.batch_size, "lr": lr or s.lr,
+        "model": model, "strategy": describe(make_strategy(model)), "filters": filters or s.filters, "batch_size": batch_size or s.batch_size, "lr": lr or s.lr,
         "seed": seed, "epochs": s.epochs, "digit_sizes": list(s.digit_sizes), "image_size": s.image_size,
         "data_seed": data_seed, "data": digit_source(), "device": device.type,
     }
@@ -195,7 +196,7 @@ def train_scenes(config: Mapping[str, Any]) -> dict[str, Any]:
     if "depth_zbuffer" in tasks:
         torch.nn.init.constant_(net.decoders["depth_zbuffer"].head.bias, mean_depth(train))
     result = fit(
-        net, tasks, train, strategy=scene_strategy(config["method"], config["alpha"]), epochs=config["epochs"],
+        net, tasks, train, strategy=build(config["strategy"]), epochs=config["epochs"],
         batch_size=config["batch_size"], lr=config["lr"], seed=config["seed"], device=config["device"], progress=False,
     )
     metric = evaluate(result.model, tasks, test, batch_size=16, device=config["device"])["metric"]
@@ -211,8 +212,8 @@ def table2(profile: str, device: str | torch.device = "auto", seed: int = 0, pro
     ``table`` (per method: ours as mean ± s.e. over seeds, the published NYUv2 errors and Δm beside)."""
     s, device = settings(profile), resolve_device(device)
     base = _scene_base(s, device, seed)
-    configs = [{**base, "method": "Single Task", "tasks": [t]} for t in SCENE_TASKS]
-    configs += [{**base, "method": m, "tasks": list(SCENE_TASKS), "seed": r}
+    configs = [_scene_config(base, "Single Task", [t], seed) for t in SCENE_TASKS]
+    configs += [_scene_config(base, m, list(SCENE_TASKS), r)
                 for m in METHODS[1:] for r in seed_list(seed, decisive_seeds(profile))]
     results = run_sweep(train_scenes, configs, "05_scenes", progress=progress)
     single = {k: v for r in results[:3] for k, v in r.items()}
@@ -243,6 +244,12 @@ def _scene_base(s: Settings, device: torch.device, seed: int) -> dict[str, Any]:
     }
 
 
+def _scene_config(base: dict[str, Any], method: str, tasks: list[str], seed: int) -> dict[str, Any]:
+    """One Table 2 network: ``method``'s strategy (:func:`scene_strategy`) described in the configuration."""
+    return {**base, "method": method, "strategy": describe(scene_strategy(method, base["alpha"])), "tasks": tasks,
+            "seed": seed}
+
+
 def single_task_runs(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> pd.DataFrame:
     """Table 2's single-task networks over the profile's ``single_task_runs`` seeds (``seed, seed + 1, ...``; the
     first is :func:`table2`'s, cached): one row per seed with the three test errors. Only the mixed-results row uses
@@ -250,7 +257,7 @@ def single_task_runs(profile: str, device: str | torch.device = "auto", seed: in
     s, device = settings(profile), resolve_device(device)
     base = _scene_base(s, device, seed)
     seeds = seed_list(seed, s.single_task_runs)
-    configs = [{**base, "method": "Single Task", "tasks": [t], "seed": r} for r in seeds for t in SCENE_TASKS]
+    configs = [_scene_config(base, "Single Task", [t], r) for r in seeds for t in SCENE_TASKS]
     results = run_sweep(train_scenes, configs, "05_scenes", progress=progress)
     rows = [{"method": "Single Task", "seed": r, **{k: v for res in results[3 * i:3 * i + 3] for k, v in res.items()}}
             for i, r in enumerate(seeds)]

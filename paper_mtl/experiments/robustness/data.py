@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from paper_mtl.data.converters.taskonomy import TASKONOMY_TASKS
 from paper_mtl.data.multitask import MultiTaskData
-from paper_mtl.data.readers import first_prepared, load_prepared, prepared_splits
+from paper_mtl.data.readers import TASKONOMY_SEGMENT_CLASSES, first_prepared, load_prepared, prepared_splits
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import render
 from paper_mtl.data.store import data_root, load_split
@@ -195,7 +194,7 @@ def taskonomy_data(size: int, n_train: int, n_test: int) -> tuple[MultiTaskData,
         described.append(f"{len(loaded)} {split} views{where}")
         origin = loaded.meta.get("source", origin)
         classes = loaded.meta.get("tasks", {}).get("segment_semantic", {}).get(
-            "num_classes", TASKONOMY_TASKS["segment_semantic"]["num_classes"])
+            "num_classes", TASKONOMY_SEGMENT_CLASSES)
         splits.append(MultiTaskData(loaded.inputs, targets, {"segmentation_classes": int(classes)}))
     source = f"prepared taskonomy (converted from {origin}): {'; '.join(described)}; {size}x{size} pixels"
     for data in splits:

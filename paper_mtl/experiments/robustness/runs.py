@@ -38,7 +38,7 @@ from paper_mtl.profiles import resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.theory import equicorrelated, monte_carlo_vulnerability, sample_task_gradients, vulnerability_factor
 from paper_mtl.training import fit, seed_everything
-from paper_mtl.weighting import get_strategy
+from paper_mtl.weighting import build, describe, get_strategy
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -90,7 +90,8 @@ def _config(
         "adversarial": (
             None if adversarial is None else {"combinations": adversarial, "steps": settings.train_pgd_steps}
         ),
-        "tasks": letters, "weights": weights, "attacks": attacks, "seed": seed, "device": device.type,
+        "tasks": letters, "weights": weights, "strategy": describe(get_strategy("weighted_sum", weights=weights)),
+        "attacks": attacks, "seed": seed, "device": device.type,
     }
 
 
@@ -123,7 +124,7 @@ def train_and_measure(config: dict[str, Any]) -> dict[str, Any]:
         plan = MultiTaskAdversarialTraining(tasks, combinations, train_pgd, config["weights"], seed)
     t = config["train"]
     start = time.perf_counter()
-    fit(model, tasks, train, strategy=get_strategy("weighted_sum", weights=config["weights"]), epochs=t["epochs"], batch_size=t["batch_size"],
+    fit(model, tasks, train, strategy=build(config["strategy"]), epochs=t["epochs"], batch_size=t["batch_size"],
         optimizer="adam", lr=t["lr"], lr_milestones=[t["lr_decay_epoch"]], batch_plan=plan, seed=seed, device=device,
         progress=False)
     train_seconds = time.perf_counter() - start

@@ -19,11 +19,11 @@ boundaries, max-pooled to the image size so the one-pixel edges survive the down
 parts = the human parts (``num_human_parts`` + 1 classes; images without a part pixel at our size are ignored),
 norm = the distilled normals (zero = invalid, masked), sal = the thresholded distilled saliency; a ``pascal_mt``
 prepared without one of these tasks (``--tasks``) is an error. When ``data_scripts/prepare_nyuv2.py`` has written
-one of :data:`~paper_mtl.data.converters.nyuv2.PREPARED_NAMES` (the first found with train and test splits),
+one of :data:`~paper_mtl.data.readers.NYUV2_NAMES` (the first found with train and test splits),
 the NYUD tables train on its train split and validate on its test split: seg = its classes (as many as its manifest
 says: 40 or 13 with a class map, 894 raw ids without), norm = its normals, depth = z-depth in metres (0 = invalid,
 masked). NYUv2 has no edge annotation in either layout, so the NYUD edge column is computed from the segmentation
-like the PASCAL converter's edges (:func:`~paper_mtl.data.converters.pascal.label_edges`: thinned boundaries of the
+like the PASCAL converter's edges (:func:`~paper_mtl.data.edges.label_edges`: thinned boundaries of the
 label map, unlabelled pixels counting as one more label): semantic boundaries, not the instance boundaries of the
 paper's NYUD edges. Images are resized to the profile's square size (NYUv2's 4:3 frames are squeezed), and the
 splits are cut to the profile's sizes (NYUv2 has 795 train and 654 test images). FSV has no converter: its tables
@@ -62,7 +62,6 @@ from paper_mtl.experiments.single_tasking.config import (
     EDGE_THRESHOLD,
     FIGURE5_VARIANTS,
     FSV_CLASSES,
-    HIGHER_IS_BETTER,
     LABELS,
     LOSS_WEIGHTS,
     PAPER_CUTS,
@@ -82,6 +81,7 @@ from paper_mtl.experiments.single_tasking.config import (
 )
 from paper_mtl.experiments.single_tasking.data import (
     DATASETS,
+    HIGHER_IS_BETTER,
     PREPARED,
     PreparedDataset,
     SceneDataset,

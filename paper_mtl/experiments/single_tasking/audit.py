@@ -12,7 +12,8 @@ import pandas as pd
 from paper_mtl import published
 from paper_mtl.metrics import delta_m
 
-from paper_mtl.experiments.single_tasking.config import HIGHER_IS_BETTER, TABLES
+from paper_mtl.experiments.single_tasking.config import TABLES
+from paper_mtl.experiments.single_tasking.data import HIGHER_IS_BETTER
 
 def _published_variant(row: pd.Series) -> str:
     if "variant" in row and isinstance(row["variant"], str) and row["variant"]:

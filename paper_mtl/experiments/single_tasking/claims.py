@@ -23,7 +23,8 @@ from paper_mtl.metrics import delta_m
 from paper_mtl.experiments.single_tasking.audit import published_table, rounding_interval
 from paper_mtl.experiments.single_tasking.capacity import capacity_row, text_resources
 from paper_mtl.experiments.single_tasking.runs import SEEDED
-from paper_mtl.experiments.single_tasking.config import HIGHER_IS_BETTER, TABLES
+from paper_mtl.experiments.single_tasking.config import TABLES
+from paper_mtl.experiments.single_tasking.data import HIGHER_IS_BETTER
 from paper_mtl.experiments.single_tasking.tables import row_delta, table_rows
 
 NAMES = {"pascal": "PASCAL", "nyud": "NYUD", "fsv": "FSV"}

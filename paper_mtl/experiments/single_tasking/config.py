@@ -14,8 +14,6 @@ from paper_mtl.profiles import PAPER_LEASE, check_profile
 LOSS_WEIGHTS: dict[str, float] = {"edge": 50.0, "seg": 1.0, "parts": 2.0, "norm": 10.0, "sal": 5.0, "depth": 1.0,
                                   "albedo": 10.0}
 """w_t of Eq. 5 per table column (Appendix D)."""
-HIGHER_IS_BETTER: dict[str, bool] = {"edge": True, "seg": True, "parts": True, "norm": False, "sal": True,
-                                     "depth": False, "albedo": False}
 PERCENT = ("edge", "seg", "parts", "sal")
 """Columns the paper prints in percent (F-measures and mIoU); ours are multiplied by 100 to match."""
 FSV_CLASSES: dict[str, tuple[str, ...]] = {

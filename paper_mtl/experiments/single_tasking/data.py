@@ -12,10 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from paper_mtl.data.converters.nyuv2 import PREPARED_NAMES as NYUV2_NAMES
-from paper_mtl.data.converters.pascal import label_edges
+from paper_mtl.data.edges import label_edges
 from paper_mtl.data.multitask import MultiTaskData
-from paper_mtl.data.readers import first_prepared, load_prepared
+from paper_mtl.data.readers import NYUV2_NAMES, first_prepared, load_prepared
 from paper_mtl.data.scenes import classes as scene_classes
 from paper_mtl.data.scenes import part_classes, render
 from paper_mtl.data.store import load_split
@@ -129,6 +128,19 @@ def prepared_classes(source: str, split: str, array: str) -> int:
     return int(declared) if declared is not None else int(np.max(arrays[array])) + 1
 
 
+def column_task(column: str, classes: Mapping[str, int]) -> Task:
+    """The task of table column ``column`` (Appendix D); ``classes`` gives the label columns' class counts."""
+    if column == "seg":
+        return get_task("segment_semantic", classes=classes["seg"])
+    if column == "parts":
+        return get_task("parts", classes=classes["parts"])
+    fixed = {"edge": EDGE, "norm": UNIT_NORMAL, "depth": GRADIENT_DEPTH, "albedo": get_task("albedo"),
+             "sal": get_task("saliency", channels=1, loss="balanced_bce", metric="max_f")}
+    if column not in fixed:
+        raise ValueError(f"unknown table column {column!r}; expected one of {['seg', 'parts', *fixed]}")
+    return fixed[column]
+
+
 def dataset_tasks(name: str, source: str | None = None) -> dict[str, Task]:
     """The tasks of dataset ``name`` trained on ``source`` (default :func:`data_source`), keyed by their table
     column; the class counts of a prepared source come from its manifest."""
@@ -141,16 +153,12 @@ def dataset_tasks(name: str, source: str | None = None) -> dict[str, Task]:
         prepared = PREPARED[name]
         classes.update({c: prepared_classes(source, prepared.splits[0], prepared.columns[c])
                         for c in classes if c in spec.tasks})
-    every = {
-        "edge": EDGE,
-        "seg": get_task("segment_semantic", classes=classes["seg"]),
-        "parts": get_task("parts", classes=classes["parts"]),
-        "norm": UNIT_NORMAL,
-        "sal": get_task("saliency", channels=1, loss="balanced_bce", metric="max_f"),
-        "depth": GRADIENT_DEPTH,
-        "albedo": get_task("albedo"),
-    }
-    return {t: every[t] for t in spec.tasks}
+    return {t: column_task(t, classes) for t in spec.tasks}
+
+
+HIGHER_IS_BETTER: dict[str, bool] = {column: task.higher_is_better for name in DATASETS
+                                     for column, task in dataset_tasks(name, procedural_source(name)).items()}
+"""Each table column's direction, as its task's metric declares it (:attr:`~paper_mtl.tasks.Task.higher_is_better`)."""
 
 
 def scene_targets(name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -190,7 +198,7 @@ def pooled_edges(source: str, split: str, array: str, image_size: int, count: in
 
 def segmentation_edges(labels: Tensor) -> Tensor:
     """Binary edges (n, 1, H, W) of label maps (n, H, W): the PASCAL converter's thinned non-zeros of the
-    Laplacian of the label map (:func:`~paper_mtl.data.converters.pascal.label_edges`), ignored pixels (-1)
+    Laplacian of the label map (:func:`~paper_mtl.data.edges.label_edges`), ignored pixels (-1)
     counting as one more label."""
     return torch.from_numpy(np.stack([label_edges(m) for m in labels.numpy()]).astype(np.float32)[:, None])
 

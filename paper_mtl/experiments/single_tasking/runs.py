@@ -18,13 +18,19 @@ from paper_mtl.profiles import check_choice, decisive_seeds, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task
 from paper_mtl.training import evaluate, fit, seed_everything
-from paper_mtl.weighting import get_strategy
+from paper_mtl.weighting import Strategy, build, describe, get_strategy
 from paper_mtl.weighting.discriminator import SingleTaskSteps
 
-from paper_mtl.experiments.single_tasking.data import DATASETS, _check_source, data_source, dataset_tasks, scene_data
+from paper_mtl.experiments.single_tasking.data import (
+    DATASETS,
+    HIGHER_IS_BETTER,
+    _check_source,
+    data_source,
+    dataset_tasks,
+    scene_data,
+)
 from paper_mtl.experiments.single_tasking.probes import probe_network
 from paper_mtl.experiments.single_tasking.config import (
-    HIGHER_IS_BETTER,
     LABELS,
     LOSS_WEIGHTS,
     PERCENT,
@@ -40,7 +46,8 @@ def row_configs(
     settings: Settings, dataset: str, backbone: str, decoder: str, variant: str, seed: int, device: str,
     source: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The training configurations of one table row: one per task for single-task variants, else one.
+    """The training configurations of one table row: one per task for single-task variants, else one, each with
+    its strategy described (:func:`~paper_mtl.weighting.describe`).
 
     Each names its data (``data``: ``source``, default :func:`data_source`), so results cached on the procedural
     scenes are never reused for a prepared dataset or the other way round."""
@@ -64,9 +71,15 @@ def row_configs(
         "probe_images": settings.probe_images, "shown_images": settings.shown_images,
         "tsne_levels": settings.tsne_levels,
     }
-    if variant in SINGLE:
-        return [{**base, "tasks": [t]} for t in tasks]
-    return [{**base, "tasks": tasks}]
+    rows = [[t] for t in tasks] if variant in SINGLE else [tasks]
+    return [{**base, "tasks": row, "strategy": describe(_strategy(options["adversarial"], row))} for row in rows]
+
+
+def _strategy(adversarial: bool, tasks: list[str]) -> Strategy:
+    """A row's strategy: Eq. 5's weighted sum with Appendix D's weights, plus the discriminator of Sec. 3.3 in the
+    adversarial variants."""
+    weights = {t: LOSS_WEIGHTS[t] for t in tasks}
+    return get_strategy("adversarial_gradients" if adversarial else "weighted_sum", weights=weights)
 
 
 def _probed(dataset: str, backbone: str, decoder: str, variant: str) -> bool:
@@ -101,8 +114,7 @@ def train_row(config: dict[str, Any]) -> dict[str, Any]:
     tasks = {t: every[t] for t in config["tasks"]}
     seed_everything(config["seed"])
     model = build_row_model(config, tasks)
-    weights = {t: LOSS_WEIGHTS[t] for t in tasks}
-    strategy = get_strategy("adversarial_gradients" if config["adversarial"] else "weighted_sum", weights=weights)
+    strategy = build(config["strategy"])
     epochs = config["epochs"]
     result = fit(
         model, tasks, train.select_tasks(list(tasks)), strategy=strategy, epochs=epochs,

@@ -13,11 +13,10 @@ from paper_mtl.metrics import delta_m
 from paper_mtl.profiles import check_choice
 
 from paper_mtl.experiments.single_tasking.audit import published_table
-from paper_mtl.experiments.single_tasking.data import DATASETS, dataset_tasks
+from paper_mtl.experiments.single_tasking.data import DATASETS, HIGHER_IS_BETTER, dataset_tasks
 from paper_mtl.experiments.single_tasking.runs import run_rows
 from paper_mtl.experiments.single_tasking.config import (
     ALL_TABLES,
-    HIGHER_IS_BETTER,
     LABELS,
     PROBED,
     SETTINGS,

@@ -79,6 +79,7 @@ from paper_mtl.experiments.task_grouping.analysis import (
     esa_points,
     hoa_points,
     qualitative,
+    search_seconds,
     seeded_summary,
     selections,
     subset_study,
@@ -106,8 +107,10 @@ from paper_mtl.experiments.task_grouping.claims import (
 from paper_mtl.experiments.task_grouping.structure import (
     affinity_extremes_claim,
     published_structure,
+    esa_savings_claim,
+    hoa_savings_claim,
     savings,
-    savings_claim,
+    search_time_claim,
     structure_claim,
 )
 
@@ -182,5 +185,8 @@ __all__ = [
     "structure_claim",
     "affinity_extremes_claim",
     "savings",
-    "savings_claim",
+    "esa_savings_claim",
+    "hoa_savings_claim",
+    "search_seconds",
+    "search_time_claim",
 ]

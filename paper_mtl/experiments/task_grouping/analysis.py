@@ -6,6 +6,7 @@ Figure 4 (:func:`qualitative`)."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,10 +52,30 @@ def selections(runs: GroupingRuns, budgets: Sequence[float] | None = None) -> di
     taken as trained (:func:`_final`).
     """
     budgets = budgets or runs.settings.budgets
+    return {method: {b: _final(select_networks(table, b), runs) for b in budgets}
+            for method, table in _selection_inputs(runs).items()}
+
+
+def _selection_inputs(runs: GroupingRuns) -> dict[str, list[Network]]:
+    """The losses each search selects on: all candidates' validation losses (optimal), the early ones (ESA), and
+    the networks of <= 2 tasks with the larger groups predicted from them (HOA)."""
     small = [n for n in runs.val if len(n.tasks) <= 2]
-    hoa = higher_order_approximation(small, name=letter_name)
-    tables = {"optimal": runs.val, "esa": runs.early, "hoa": hoa}
-    return {method: {b: _final(select_networks(table, b), runs) for b in budgets} for method, table in tables.items()}
+    return {"optimal": runs.val, "esa": runs.early, "hoa": higher_order_approximation(small, name=letter_name)}
+
+
+def search_seconds(runs: GroupingRuns, budgets: Sequence[float] | None = None, repeats: int = 3) -> pd.DataFrame:
+    """Sec. 3.2's network selection, timed: for each search (optimal, ESA, HOA) and budget, the least of ``repeats``
+    wall times of :func:`~paper_mtl.grouping.select_networks` (branch and bound) on our candidates, in seconds."""
+    rows = []
+    for method, table in _selection_inputs(runs).items():
+        for budget in budgets or runs.settings.budgets:
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                select_networks(table, budget)
+                times.append(time.perf_counter() - start)
+            rows.append({"search": METHODS[method], "budget": budget, "networks": len(table), "seconds": min(times)})
+    return pd.DataFrame(rows)
 
 
 def table6(chosen: Mapping[str, Mapping[float, Selection]]) -> pd.DataFrame:

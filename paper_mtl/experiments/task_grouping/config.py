@@ -78,7 +78,8 @@ SETTINGS: dict[str, Settings] = {
     "quick": Settings(
         size=16, n_train=768, n_val=128, n_test=128, epochs=5, batch_size=32, lr=3e-3, decoder_width=8,
         baselines=(
-            ("mgda", 1.0), ("mgda", 2.5), ("gradnorm", 1.0), ("traditional", 2.5), ("traditional", 4.0), ("independent", 1.0),
+            ("mgda", 1.0), ("mgda", 2.0), ("mgda", 2.5), ("mgda", 4.0), ("gradnorm", 1.0), ("gradnorm", 4.0),
+            ("traditional", 2.0), ("traditional", 2.5), ("traditional", 4.0), ("independent", 1.0),
         ),
         random_trials=1000, readout_epochs=3, small_data_fraction=0.25, resnet_width=0.125, resnet_epochs=5,
     ),

@@ -5,6 +5,7 @@ seeds of the decisive comparisons (:func:`seeded_solutions`), the ResNet-18 retr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from paper_mtl.profiles import check_choice, decisive_seeds, resolve_device
 from paper_mtl.sweep import run_sweep
 from paper_mtl.tasks import Task
 from paper_mtl.training import evaluate, fit, seed_everything
-from paper_mtl.weighting import get_strategy
+from paper_mtl.weighting import build, describe, get_strategy
 from paper_mtl.weighting.base import Strategy
 
 from paper_mtl.experiments.task_grouping.data import scene_splits, width_for_cost
@@ -88,10 +89,12 @@ def train_network(config: dict[str, Any]) -> dict[str, Any]:
     """Train one candidate network and return its validation/test losses (the sweep function of this notebook).
 
     ``config``: ``tasks``, ``cost`` (SNT), ``encoder``, ``base_width`` (the width of a 1-SNT encoder),
-    ``decoder_width``, ``strategy`` (``sum``/``mgda``/``gradnorm``), ``data`` (the :func:`scene_splits` arguments),
+    ``decoder_width``, ``strategy`` (a :func:`~paper_mtl.weighting.describe` description), ``data`` (the :func:`scene_splits` arguments),
     ``train_fraction`` (leading share of the training split), ``epochs``, ``batch_size``, ``lr``, ``seed``,
     ``device``, ``early_steps`` (ESA: validation losses after that many steps, 0 = none), ``readout_epochs``
     (transfer readouts from the frozen encoder, 0 = none), ``predictions`` (test images to keep predictions of).
+    The result holds the seconds it took: ``train_s`` (building, training and scoring on validation, what the
+    search pays per candidate) and ``early_s`` (ESA's early pass and its validation losses).
     """
     device = resolve_device(config["device"])
     data = scene_splits(**config["data"], device=device.type)
@@ -105,15 +108,19 @@ def train_network(config: dict[str, Any]) -> dict[str, Any]:
     if config["early_steps"]:
         seed_everything(config["seed"])
         early = _build(tasks, config)
-        fit(early, tasks, train, strategy=_strategy(config["strategy"]), epochs=1, max_steps=config["early_steps"], **common)
+        start = time.perf_counter()
+        fit(early, tasks, train, strategy=build(config["strategy"]), epochs=1, max_steps=config["early_steps"], **common)
         result["early_val"] = evaluate(early, tasks, val, device=device)["loss"]
+        result["early_s"] = time.perf_counter() - start
     seed_everything(config["seed"])
+    start = time.perf_counter()
     model = _build(tasks, config)
     run = fit(
-        model, tasks, train, val, strategy=_strategy(config["strategy"]), epochs=epochs, keep_best=True,
+        model, tasks, train, val, strategy=build(config["strategy"]), epochs=epochs, keep_best=True,
         lr_milestones=sorted({max(1, int(0.6 * epochs)), max(1, int(0.8 * epochs))}), lr_gamma=0.5, **common,
     )
     result["val"] = evaluate(model, tasks, val, device=device)["loss"]
+    result["train_s"] = time.perf_counter() - start
     result["test"] = evaluate(model, tasks, test, device=device)["loss"]
     result["best_epoch"] = run.best_epoch
     weights = [c for c in run.steps.columns if c.startswith("weight.")] if len(run.steps) else []
@@ -129,7 +136,8 @@ def train_network(config: dict[str, Any]) -> dict[str, Any]:
 def _config(s: Settings, tasks: Sequence[str], cost: float, seed: int, device: torch.device, data_seed: int | None = None,
             **overrides: Any) -> dict[str, Any]:
     """A training's configuration; ``data_seed`` (default ``seed``) renders the scenes, so extra seeds of a decisive
-    comparison (:func:`seeded_solutions`) retrain on the same data with another initialisation and batch order."""
+    comparison (:func:`seeded_solutions`) retrain on the same data with another initialisation and batch order.
+    ``strategy`` is one of :data:`STRATEGIES`; the configuration holds its description (every parameter)."""
     config = {
         "tasks": [t for t in TASKS if t in tasks], "cost": float(cost), "encoder": "small", "base_width": 1.0,
         "decoder_width": s.decoder_width, "strategy": "sum",
@@ -139,6 +147,7 @@ def _config(s: Settings, tasks: Sequence[str], cost: float, seed: int, device: t
         "device": device.type, "early_steps": 0, "readout_epochs": 0, "predictions": s.predictions,
     }
     config.update(overrides)
+    config["strategy"] = describe(_strategy(config["strategy"]))
     return config
 
 
@@ -149,7 +158,9 @@ def _config(s: Settings, tasks: Sequence[str], cost: float, seed: int, device: t
 
 @dataclass
 class GroupingRuns:
-    """The trained candidates: ``val``/``test``/``early`` tables as :class:`Network` lists (31 full + 5 half)."""
+    """The trained candidates: ``val``/``test``/``early`` tables as :class:`Network` lists (31 full + 5 half), and
+    ``seconds``: per candidate (``network``, ``cost``, ``n_tasks``), the wall time of its training (``train_s``) and of
+    ESA's early pass (``early_s``), as measured when it trained (a cached result keeps its own)."""
 
     val: list[Network]
     test: list[Network]
@@ -160,6 +171,7 @@ class GroupingRuns:
     seed: int
     device: str
     extra: dict[str, Any] = field(default_factory=dict)
+    seconds: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def table(self, which: str = "test") -> pd.DataFrame:
         """Table 8 (``val``) or 9 (``test``) analogue; ``early`` gives the ESA losses. Rows: networks."""
@@ -190,16 +202,18 @@ def run_groupings(profile: str, seed: int = 0, device: str | torch.device = "cpu
         for group, cost in _candidates()
     ]
     results = run_sweep(train_network, configs, "03_groupings", progress=progress)
-    val, test, early, predictions, readout = [], [], [], {}, {}
+    val, test, early, predictions, readout, seconds = [], [], [], {}, {}, []
     for (group, cost), res in zip(_candidates(), results):
         name = letter_name(group, cost)
         val.append(Network(name, cost, res["val"]))
         test.append(Network(name, cost, res["test"]))
         early.append(Network(name, cost, res["early_val"]))
+        seconds.append({"network": name, "cost": cost, "n_tasks": len(group), "train_s": res["train_s"],
+                        "early_s": res["early_s"]})
         predictions[name] = res.get("predictions", {})
         if "readout" in res:
             readout[group[0]] = res["readout"]
-    return GroupingRuns(val, test, early, predictions, readout, s, seed, device.type)
+    return GroupingRuns(val, test, early, predictions, readout, s, seed, device.type, seconds=pd.DataFrame(seconds))
 
 
 # ----------------------------------------------------------------------------------------------------------

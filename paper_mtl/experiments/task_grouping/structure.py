@@ -1,6 +1,7 @@
 """Claims of notebook 03 on the structure of the selections and affinities, scored against chance, and on the
 approximations' training cost: Sec. 5's 5-SNT structure (which tasks share a network, Table 6), Sec. 6's highest-
-and not-high-affinity pairs (Table 3), and Sec. 3.3's ~20x (ESA) and ~50 % (HOA) training savings.
+and not-high-affinity pairs (Table 3), Sec. 3.3's ~20x (ESA) and ~50 % (HOA) training savings measured from the
+candidates' wall times, and App. A's selection time.
 
 Agreement with the paper's structure is tested by permuting the task labels of ours (every ordering of the five
 tasks, 5! = 120), as :func:`~paper_mtl.experiments.task_grouping.claims.affinity_claim` does: our tasks are not the
@@ -155,10 +156,18 @@ def affinity_extremes_claim(pairs: pd.DataFrame, published_pairs: pd.DataFrame) 
     )
 
 
-def savings(s: Settings, n_tasks: int = len(TASKS)) -> pd.DataFrame:
-    """The training our configuration implies for the search (Sec. 3.3), in optimiser steps weighted by network cost
-    (SNT; a half-size network's step counted as half): all 2^T - 1 full-size and T half-size candidates trained fully,
-    ESA's early passes (then only the chosen networks train on), HOA's networks of <= 2 tasks trained fully."""
+ABOUT = 0.10
+"""How far a measured share may lie from a share the paper calls "about" (in absolute terms, e.g. 40-60 % for
+"about 50 %"), fixed before measuring."""
+
+
+def savings(s: Settings, seconds: pd.DataFrame | None = None, n_tasks: int = len(TASKS)) -> pd.DataFrame:
+    """The training each search (Sec. 3.3) pays: all 2^T - 1 full-size and T half-size candidates trained fully,
+    ESA's early passes (then only the chosen networks train on), HOA's networks of <= 2 tasks trained fully.
+
+    ``SNT-steps`` is what our configuration implies, in optimiser steps weighted by network cost (a half-size
+    network's step counted as half); with the candidates' measured ``seconds`` (:attr:`GroupingRuns.seconds`),
+    ``seconds`` is the wall time those trainings took, summed. Each has its share of the first row's."""
     per_epoch = s.n_train // s.batch_size
     full, early = s.epochs * per_epoch, _early_steps(s)
     groups = [g for k in range(1, n_tasks + 1) for g in itertools.combinations(range(n_tasks), k)]
@@ -171,27 +180,77 @@ def savings(s: Settings, n_tasks: int = len(TASKS)) -> pd.DataFrame:
          "SNT-steps": hoa_cost * full},
     ]
     frame = pd.DataFrame(rows)
-    frame["share of all"] = frame["SNT-steps"] / frame.loc[0, "SNT-steps"]
+    frame["share of SNT-steps"] = frame["SNT-steps"] / frame.loc[0, "SNT-steps"]
+    if seconds is not None and len(seconds):
+        small = seconds["n_tasks"] <= 2
+        frame["seconds"] = [seconds["train_s"].sum(), seconds["early_s"].sum(), seconds.loc[small, "train_s"].sum()]
+        frame["share of seconds"] = frame["seconds"] / frame.loc[0, "seconds"]
     return frame
 
 
-def savings_claim(s: Settings) -> Claim:
-    """Sec. 3.3: ESA cuts the search's training by about 20x (95 %), HOA by about 50 %. Not testable as a measurement:
-    the sweep cache stores no wall time, and a step count is what our configuration sets (ESA's share is
-    ``early_fraction / epochs``, HOA's the count of networks of <= 2 tasks), so the ratios are sanity lines."""
-    frame = savings(s).set_index("search")
-    esa, hoa = frame.loc["ESA (early passes)", "share of all"], frame.loc["HOA (<= 2 tasks)", "share of all"]
+def esa_savings_claim(s: Settings, seconds: pd.DataFrame) -> Claim:
+    """Sec. 3.3.1: ESA cuts the search's training about 20x (95 %). Not testable: the saving is the ratio of the full
+    training's length to the early pass's, which the paper sets by training Taskonomy networks to convergence and our
+    profiles by their time budget (``epochs``); measured and step-count ratios are shown as sanity lines."""
+    frame = savings(s, seconds).set_index("search")
+    esa = frame.loc["ESA (early passes)"]
+    esa_steps, esa_secs = esa["share of SNT-steps"], esa["share of seconds"]
     pub = published_scalars()
     return Claim(
-        "Sec. 3.3: ESA saves about 20x (95 %) and HOA about 50 % of the search's training",
-        "this technique reduces the training time burden by about 20x over fully training all candidate networks […] this "
-        "strategy saves training time by only about 50%, compared with 95% for the early stopping approximation",
-        f"ESA about {pub['esa_training_speedup']:g}x ({100 * pub['esa_training_saving']:g} %), HOA about "
-        f"{100 * pub['hoa_training_saving']:g} %; fewer than {pub['esa_gpu_hours_max']:g} GPU hours for ESA",
-        f"from our configuration (SNT-weighted optimiser steps, not wall time): ESA {1 / esa:.1f}x ({100 * (1 - esa):.0f} % saved), "
-        f"HOA {100 * (1 - hoa):.0f} % saved; the chosen networks' retraining after ESA is not counted",
-        [Check.exact("ESA: all candidates' steps / early-pass steps (set by epochs and the 20 % pass)", 1 / esa, 1.0, kind=SANITY),
-         Check.exact("HOA: share of the candidates' SNT-steps saved (set by the task count)", 1 - hoa, 0.0, kind=SANITY)],
-        reason="the sweep cache stores no wall time (FitResult.wall_time is not kept) and a step-count ratio is fixed by "
-               "our configuration, so it is arithmetic, not a measured saving",
+        "Sec. 3.3.1: ESA cuts the search's training about 20x",
+        "this technique reduces the training time burden by about 20x over fully training all candidate networks and "
+        "would require fewer than 150 GPU hours to execute",
+        f"about {pub['esa_training_speedup']:g}x ({100 * pub['esa_training_saving']:g} % saved); fewer than "
+        f"{pub['esa_gpu_hours_max']:g} GPU hours",
+        f"measured: {1 / esa_secs:.1f}x ({100 * (1 - esa_secs):.0f} % saved; {esa['seconds']:.1f} s of early passes "
+        f"against {frame.loc['all candidates', 'seconds']:.1f} s for all candidates); our configuration's steps: "
+        f"{1 / esa_steps:.1f}x; the chosen networks' retraining after ESA is not counted",
+        [Check.exact("ESA: all candidates' wall time / the early passes' (set by our epochs and the 20 % pass)",
+                     1 / esa_secs, 1.0, kind=SANITY),
+         Check.exact("ESA: all candidates' steps / the early passes' (arithmetic)", 1 / esa_steps, 1.0, kind=SANITY)],
+        reason="the saving is the full training's length over the early pass's: the paper trains to convergence on "
+               "Taskonomy, our profiles train a few epochs for their time budget, so the ratio measures our settings",
+    )
+
+
+def hoa_savings_claim(s: Settings, seconds: pd.DataFrame) -> Claim:
+    """Sec. 3.3.2: HOA saves only about 50 % of the search's training. Decisive: the share of the candidates'
+    measured wall time that HOA does not train (networks of >= 3 tasks) lies within :data:`ABOUT` of 50 %: the
+    share depends on how a network's training time grows with its tasks (a decoder each), which the count of
+    networks does not fix. The step-count share (set by the task count) is a sanity line."""
+    hoa = savings(s, seconds).set_index("search").loc["HOA (<= 2 tasks)"]
+    saved_secs, saved_steps = 1 - hoa["share of seconds"], 1 - hoa["share of SNT-steps"]
+    target = float(published_scalars()["hoa_training_saving"])
+    return Claim(
+        "Sec. 3.3.2: HOA saves only about 50 % of the search's training",
+        "With our setup (see Section 4), this strategy saves training time by only about 50%, compared with 95% for "
+        "the early stopping approximation",
+        f"about {100 * target:g} % saved",
+        f"measured: {100 * saved_secs:.0f} % of the candidates' wall time saved (networks of >= 3 tasks not trained); "
+        f"our configuration's cost-weighted steps: {100 * saved_steps:.0f} %",
+        [Check.exact(f"HOA saves more than {100 * (target - ABOUT):g} % of the wall time", saved_secs, target - ABOUT,
+                     group="about 50 %"),
+         Check.exact(f"HOA saves less than {100 * (target + ABOUT):g} % of the wall time", saved_secs, target + ABOUT,
+                     above=False, group="about 50 %"),
+         Check.exact("HOA: share of the candidates' SNT-steps saved (set by the task count)", saved_steps, 0.0, kind=SANITY)],
+    )
+
+
+def search_time_claim(search: pd.DataFrame, seconds: pd.DataFrame) -> Claim:
+    """Appendix A and Sec. 3.2: on 5 tasks and 36 candidates every selection takes under a second, less than
+    training the candidates. Decisive: the slowest of our selections (:func:`search_seconds`, every search and
+    budget) against 1 s, and all of them together against the candidates' summed training time."""
+    slowest, total, training = float(search["seconds"].max()), float(search["seconds"].sum()), float(seconds["train_s"].sum())
+    limit = float(published_scalars()["search_seconds_max"])
+    return Claim(
+        "App. A: selecting the networks takes under a second, less than training the candidates",
+        "In our setup, we tried variants of problems with 5 tasks and 36 networks, and all of them took less than a "
+        "second to solve. […] our branch-and-bound like approach requires less time than network training for all "
+        "2^|T| - 1 + |T| candidates for fewer than ten tasks",
+        f"under {limit:g} s per problem (5 tasks, 36 networks)",
+        f"{len(search)} selections ({search['search'].nunique()} searches x {search['budget'].nunique()} budgets): slowest "
+        f"{slowest:.3g} s, all together {total:.3g} s; training the candidates took {training:.1f} s",
+        [Check.exact(f"the slowest selection under {limit:g} s", slowest, limit, above=False, group="App. A"),
+         Check.exact("all selections together faster than training the candidates", total, training, above=False,
+                     group="Sec. 3.2")],
     )
