@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from paper_mtl.claims import anchor, colour
-from paper_mtl.files import write_atomic
+from paper_mtl.files import replace_directory, write_atomic
 from paper_mtl.reporting import figures_dir, figures_root, ledger_summary, read_claims
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,6 +102,16 @@ def build_site(out: str | Path = ROOT / "site", notebooks: str | Path = ROOT / "
     staging = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    try:
+        _render_site(staging, pages, figures)
+        replace_directory(staging, out)  # the old report stays whole until the new one takes its place
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone once moved; a failed build leaves nothing behind
+    return out / "index.html"
+
+
+def _render_site(staging: Path, pages: Mapping[str, Mapping[str, Path]], figures: Path) -> None:
+    """Write the report's pages, thumbnails and index into ``staging``."""
     sections = []
     for profile, stems in pages.items():
         items = []
@@ -122,6 +132,3 @@ def build_site(out: str | Path = ROOT / "site", notebooks: str | Path = ROOT / "
         f"{''.join(sections)}<h2>Claims ledger</h2>{_ledger_html(rows, pages)}</body></html>"
     )
     write_atomic(staging / "index.html", index)
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
-    return out / "index.html"

@@ -63,5 +63,20 @@ def test_a_failed_build_leaves_the_old_site(project, tmp_path):
     assert (tmp_path / "site" / "index.html").exists()
 
 
+def test_a_build_that_fails_while_rendering_leaves_the_old_site_and_no_staging(project, tmp_path, monkeypatch):
+    _, figures, notebooks, _ = project
+    build_site(tmp_path / "site", notebooks, figures)
+    before = (tmp_path / "site" / "index.html").read_text()
+
+    def broken(_path):
+        raise RuntimeError("a notebook that cannot be rendered")
+
+    monkeypatch.setattr("paper_mtl.site._render_notebook", broken)
+    with pytest.raises(RuntimeError, match="cannot be rendered"):
+        build_site(tmp_path / "site", notebooks, figures)
+    assert (tmp_path / "site" / "index.html").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "notebooks", "site"]
+
+
 def test_anchor_is_a_stable_html_id():
     assert anchor("Table 3(d): SE + A, reduces the drop") == "claim-table-3-d-se-a-reduces-the-drop"
