@@ -31,7 +31,7 @@ import nbformat
 from paper_mtl import budget, cost
 from paper_mtl.profiles import PROFILES, check_profile, resolve_device
 from paper_mtl.files import atomic_path, write_atomic
-from paper_mtl.reporting import device_name, figures_root, ledger_overview, rerender, update_readme
+from paper_mtl.reporting import device_name, drop_claims, figures_root, ledger_overview, rerender, update_readme
 from paper_mtl.sweep import check_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,6 +197,8 @@ def run(
     if profile == "paper":
         budget.print_prediction()
     parameters: dict[str, object] = {"profile": profile, "device": device, "seed": seed}
+    if into is None:  # the notebooks write their rows afresh; a claim they no longer make goes
+        drop_claims(figures_root(), [p.name[:2] for p in paths], profile)
     if jobs == 1 and time_limit is None:
         outcomes = []
         for path in paths:

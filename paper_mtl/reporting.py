@@ -146,10 +146,11 @@ class Report:
 
     def _record(self, files: Sequence[str], prov: Mapping[str, Any]) -> None:
         """Set ``prov`` as the provenance of each of ``files`` (names in ``directory``) in its provenance.json,
-        under the folder's lock, so other Reports of the same folder in other processes lose no entry."""
+        under the folder's lock, so other Reports of the same folder in other processes lose no entry. Entries of
+        files no longer in the folder are dropped."""
         path = self.directory / "provenance.json"
         with _lock(path):
-            entries = read_provenance(self.directory)
+            entries = {f: e for f, e in read_provenance(self.directory).items() if (self.directory / f).exists()}
             entries.update({file: dict(prov) for file in files})
             write_atomic(path, json.dumps(entries, indent=1, sort_keys=True))
 
@@ -279,6 +280,21 @@ def update_claims(root: str | Path, row: Mapping[str, str]) -> None:
         rows.sort(key=_row_order)
         write_atomic(path, json.dumps(rows, indent=1))
         write_atomic(root / "CLAIMS.md", render_claims(rows))
+
+
+def drop_claims(root: str | Path, numbers: Sequence[str], profile: str) -> None:
+    """Remove the rows of ``profile`` whose paper is one of the notebooks ``numbers`` (``"03"``, ...) from the ledger
+    at ``root`` and re-render ``CLAIMS.md``: the runner calls it before those notebooks run again, so a claim a
+    notebook no longer makes does not outlive it."""
+    check_profile(profile)
+    path = Path(root) / "claims.json"
+    if not path.exists():
+        return
+    with _lock(path):
+        rows = [r for r in read_claims(root)
+                if not (r["profile"] == profile and r["paper"].split(" ", 1)[0] in set(numbers))]
+        write_atomic(path, json.dumps(rows, indent=1))
+        write_atomic(Path(root) / "CLAIMS.md", render_claims(rows))
 
 
 README_START = "<!-- ledger summary: generated from figures/claims.json by `python -m paper_mtl ledger`; do not edit -->"

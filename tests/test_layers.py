@@ -68,18 +68,40 @@ def test_the_reader_finds_imports():  # the check can fail: it sees the imports 
     assert len(found) > 50
 
 
+def imported_modules(source: str, package: str) -> list[str]:
+    """Every module an import statement of ``source`` (a module of ``package``) may name: ``from a import b`` gives
+    ``a`` and ``a.b``; relative imports are resolved against ``package``."""
+    modules = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            modules += [module] + [f"{module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            modules += [a.name for a in node.names]
+    return modules
+
+
 def converter_imports() -> list[str]:
     """Modules outside ``paper_mtl.data`` that import a dataset converter (``paper_mtl.data.converters``)."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.is_relative_to(PACKAGE / "data"):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            modules = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
-                       else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            found += [str(path.relative_to(PACKAGE.parent))
-                      for m in modules if m.startswith("paper_mtl.data.converters")]
+        package = ".".join(path.relative_to(PACKAGE.parent).parent.parts)
+        found += [str(path.relative_to(PACKAGE.parent)) for m in imported_modules(path.read_text(), package)
+                  if m.startswith("paper_mtl.data.converters")]
     return found
+
+
+def test_the_converter_check_sees_every_form_of_import():
+    forms = ["from paper_mtl.data.converters.nyuv2 import X", "from paper_mtl.data import converters",
+             "import paper_mtl.data.converters.pascal", "from ..data.converters import pascal"]
+    for form in forms:
+        assert any(m.startswith("paper_mtl.data.converters") for m in imported_modules(form, "paper_mtl.experiments")), form
+    assert not any(m.startswith("paper_mtl.data.converters")
+                   for m in imported_modules("from paper_mtl.data import readers", "paper_mtl.experiments"))
 
 
 def test_no_module_outside_data_imports_a_converter():

@@ -13,7 +13,7 @@ from paper_mtl.claims import (  # noqa: E402
     NOT_REPRODUCED, PARTLY, REPRODUCED, RULE, VERDICTS, Check, Claim,
 )
 from paper_mtl.reporting import (  # noqa: E402
-    MISSING, README_END, README_START, Report, figures_dir, ledger_summary, read_claims, read_provenance,
+    MISSING, README_END, README_START, Report, drop_claims, figures_dir, ledger_summary, read_claims, read_provenance,
     readme_summary, render_claims, update_claims, update_readme,
 )
 
@@ -76,6 +76,10 @@ def test_figure_and_table_of_one_name_both_keep_provenance(tmp_path):
     assert set(prov) == {f"fig5_tasks_added.{ext}" for ext in ("png", "pdf", "csv", "md")} | {"extra.csv", "extra.md"}
     assert prov["fig5_tasks_added.png"]["seed"] == 1 and prov["extra.md"]["seed"] == 2
     assert json.loads((tmp_path / "01_demo" / "provenance.json").read_text()) == prov
+    for ext in ("csv", "md"):  # a table the notebook no longer writes, removed: its provenance goes at the next write
+        (tmp_path / "01_demo" / f"extra.{ext}").unlink()
+    report.table(pd.DataFrame({"m": [4]}), "other")
+    assert not {"extra.csv", "extra.md"} & set(read_provenance(tmp_path / "01_demo"))
 
 
 def test_old_shape_provenance_is_read_and_rewritten_without_loss(tmp_path):
@@ -86,6 +90,8 @@ def test_old_shape_provenance_is_read_and_rewritten_without_loss(tmp_path):
         "lemma1": {"files": ["lemma1.csv", "lemma1.md"], **old},
         "curve": {"files": ["curve.png", "curve.pdf"], **old, "seed": 5},
     }))
+    for name in ("curve.png", "curve.pdf"):  # files on disk keep their entries
+        (folder / name).touch()
     prov = read_provenance(folder)
     assert prov == {"lemma1.csv": old, "lemma1.md": old, "curve.png": {**old, "seed": 5}, "curve.pdf": {**old, "seed": 5}}
     Report("01_demo", "01 demo", "quick", seed=9, root=tmp_path).table(pd.DataFrame({"a": [1]}), "lemma1")
@@ -145,6 +151,9 @@ def test_claims_ledger_keeps_each_profile(tmp_path):
     with pytest.raises(ValueError, match="unknown profile 'full'"):
         update_claims(tmp_path, {**rows[0], "profile": "full"})
     assert read_claims(tmp_path) == rows
+    drop_claims(tmp_path, ["07"], "quick")  # before notebook 07 runs again at quick: its paper rows stay
+    assert [(r["paper"], r["profile"]) for r in read_claims(tmp_path)] == [("02 other", "quick"), ("07 demo", "paper")]
+    assert "1/4" not in (tmp_path / "CLAIMS.md").read_text()
 
 
 def test_render_claims_columns_follow_the_profiles_present():

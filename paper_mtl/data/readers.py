@@ -37,8 +37,9 @@ NYUV2_NAMES = ("nyuv2", "nyuv2_mtan", "nyuv2_labeled")
 converters' defaults, the 13-class MTAN layout before the labeled set (whose raw 894 classes are kept without a
 class map)."""
 TASKONOMY_SEGMENT_CLASSES = 18
-"""Classes of a prepared Taskonomy's ``segment_semantic`` (segmentsemantic ids 1..17 and 0 = unlabelled), the
-default when a manifest does not record ``num_classes``."""
+"""Class ids of a prepared Taskonomy's ``segment_semantic``, 0..17: Taskonomy's segmentsemantic ids 1..17 kept as
+they are (its 0, unlabelled, becomes -1, so id 0 never occurs); the default when a manifest does not record
+``num_classes``."""
 
 
 def as_size(size: int | Sequence[int]) -> tuple[int, int]:

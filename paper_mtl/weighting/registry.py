@@ -69,12 +69,18 @@ def build(description: dict[str, Any]) -> Strategy:
     """The strategy a :func:`describe` output describes."""
     if not isinstance(description, dict) or set(description) != {"strategy", "params"}:
         raise ValueError(f"expected a strategy description {{'strategy': name, 'params': {{...}}}}, got {description!r}")
-    params = {k: build(v) if _is_description(v) else v for k, v in description["params"].items()}
-    return get_strategy(description["strategy"], **params)
+    return get_strategy(description["strategy"], **{k: _from_json(v) for k, v in description["params"].items()})
 
 
-def _is_description(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"strategy", "params"}
+def _from_json(value: Any) -> Any:
+    """A parameter value back from its JSON form: a description becomes its strategy, wherever it is nested."""
+    if isinstance(value, dict) and set(value) == {"strategy", "params"}:
+        return build(value)
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _from_json(v) for k, v in value.items()}
+    return value
 
 
 def _as_json(value: Any, where: str) -> Any:

@@ -22,8 +22,8 @@ Model and training (Sec. 5.1–5.2). A U-Net with a shared contracting path and 
 (:func:`~paper_mtl.models.unet.build_unet`; single-task runs have one), SGD with momentum 0.9 at lr 0.01, divided
 by 10 at ``lr_drop`` epochs (the paper: after 20 epochs), batch 8. Methods (:data:`METHODS`):
 
-- ``Single T_s`` / ``Single T_d``: one task alone; ``Linear sum``: L_s + L_d (street dataset only: Table 1 and
-  Table 2 need it).
+- ``Single T_s`` / ``Single T_d``: one task alone; ``Linear sum``: L_s + L_d (on the street dataset for Table 1 and
+  Table 2, and beside the sign-corrected runs on the profile's ``intent_datasets``).
 - ``Ours (main T_s)``: :class:`~paper_mtl.weighting.classwise.ClasswiseWeighting` with depth auxiliary, quantised
   into ``depth_bins`` equally populated classes; ``Ours (main T_d)``: segmentation auxiliary, its classes. Weights
   fixed for the first ``warmup`` epochs (the paper: 20 for VKITTI and NYUv2, 12 for Cityscapes, i.e. at the lr

@@ -313,9 +313,10 @@ def toy_final_weights(seed: int = 0, units: int = TOY_UNITS) -> pd.DataFrame:
 
 def intent_comparison(profile: str, device: str | torch.device = "auto", seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """Figures 2–4 and Figure 1 for the sign-corrected reading of Eq. 10: ours with ``update="intent"``
-    (:data:`INTENT`, main T_s and main T_d) on the profile's ``intent_datasets`` at :func:`~paper_mtl.profiles.decisive_seeds`
-    seeds, beside the runs it is compared with there (the paper's strongest rival per main task and the linear sum,
-    cached from :func:`comparison`, so they train only if it has not run).
+    (:data:`INTENT`, main T_s and main T_d) on the profile's ``intent_datasets`` at
+    :func:`~paper_mtl.profiles.decisive_seeds` seeds, beside the runs it is compared with there: the paper's
+    strongest rival per main task (cached from :func:`comparison`) and the linear sum (cached on the street dataset,
+    trained here on the others).
 
     Returns ``per_seed`` (dataset, method, seed, ts_loss, td_loss; the intent runs under their :data:`INTENT` names),
     ``table`` (mean ± s.e. over seeds), ``runs`` and ``weights`` (:func:`weight_history` of the intent runs, their

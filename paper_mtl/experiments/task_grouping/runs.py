@@ -94,7 +94,7 @@ def train_network(config: dict[str, Any]) -> dict[str, Any]:
     ``device``, ``early_steps`` (ESA: validation losses after that many steps, 0 = none), ``readout_epochs``
     (transfer readouts from the frozen encoder, 0 = none), ``predictions`` (test images to keep predictions of).
     The result holds the seconds it took: ``train_s`` (building, training and scoring on validation, what the
-    search pays per candidate) and ``early_s`` (ESA's early pass and its validation losses).
+    search pays per candidate) and ``early_s`` (building, ESA's early pass and its validation losses).
     """
     device = resolve_device(config["device"])
     data = scene_splits(**config["data"], device=device.type)
@@ -107,8 +107,8 @@ def train_network(config: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if config["early_steps"]:
         seed_everything(config["seed"])
-        early = _build(tasks, config)
         start = time.perf_counter()
+        early = _build(tasks, config)
         fit(early, tasks, train, strategy=build(config["strategy"]), epochs=1, max_steps=config["early_steps"], **common)
         result["early_val"] = evaluate(early, tasks, val, device=device)["loss"]
         result["early_s"] = time.perf_counter() - start
