@@ -191,9 +191,10 @@ def _measured(s: Settings, seconds: pd.DataFrame) -> pd.DataFrame:
 
 
 def esa_savings_claim(s: Settings, seconds: pd.DataFrame) -> Claim:
-    """Sec. 3.3.1: ESA cuts the search's training about 20x (95 %). Not testable: the saving is the ratio of the full
-    training's length to the early pass's, which the paper sets by training Taskonomy networks to convergence and our
-    profiles by their time budget (``epochs``); measured and step-count ratios are shown as sanity lines."""
+    """Sec. 3.3.1: ESA cuts the search's training about 20x (95 %), "only 35 % training-time overhead". Not testable:
+    the saving is the ratio of the full training's length to the early pass's, which the paper sets by training
+    Taskonomy networks to convergence and our profiles by their time budget (``epochs``), and the overhead rests on
+    it too (and on a budget the paper does not name); measured and step-count ratios are shown as sanity lines."""
     frame = _measured(s, seconds)
     esa = frame.loc["ESA (early passes)"]
     esa_steps, esa_secs = esa["share of SNT-steps"], esa["share of seconds"]
@@ -201,9 +202,9 @@ def esa_savings_claim(s: Settings, seconds: pd.DataFrame) -> Claim:
     return Claim(
         "Sec. 3.3.1: ESA cuts the search's training about 20x",
         "this technique reduces the training time burden by about 20x over fully training all candidate networks and "
-        "would require fewer than 150 GPU hours to execute",
+        "would require fewer than 150 GPU hours to execute. This is only 35% training-time overhead.",
         f"about {pub['esa_training_speedup']:g}x ({100 * pub['esa_training_saving']:g} % saved); fewer than "
-        f"{pub['esa_gpu_hours_max']:g} GPU hours",
+        f"{pub['esa_gpu_hours_max']:g} GPU hours; {100 * pub['esa_overhead']:g} % overhead",
         f"measured: {1 / esa_secs:.1f}x ({100 * (1 - esa_secs):.0f} % saved; {esa['seconds']:.1f} s of early passes "
         f"against {frame.loc['all candidates', 'seconds']:.1f} s for all candidates); our configuration's steps: "
         f"{1 / esa_steps:.1f}x; the chosen networks' retraining after ESA is not counted",
@@ -211,7 +212,9 @@ def esa_savings_claim(s: Settings, seconds: pd.DataFrame) -> Claim:
                      1 / esa_secs, 1.0, kind=SANITY),
          Check.exact("ESA: all candidates' steps / the early passes' (arithmetic)", 1 / esa_steps, 1.0, kind=SANITY)],
         reason="the saving is the full training's length over the early pass's: the paper trains to convergence on "
-               "Taskonomy, our profiles train a few epochs for their time budget, so the ratio measures our settings",
+               "Taskonomy, our profiles train a few epochs for their time budget, so the ratio measures our settings; "
+               "the 35 % overhead (the early passes over training the chosen networks) rests on the same ratio and on a "
+               "budget the paper does not name",
     )
 
 
