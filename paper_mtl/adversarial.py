@@ -149,7 +149,8 @@ class Robustness:
     ``table`` has one row per evaluated task: ``clean_loss``, ``attacked_loss`` (mean per-image losses),
     ``clean_metric``, ``attacked_metric``, ``clean_score``, ``attacked_score`` (see :func:`reported_score`),
     ``higher_is_better`` (the scores' direction, :func:`reported_higher_is_better`) and ``delta_loss`` =
-    E_x |ℓ(x) - ℓ(x_adv)| (Definition 1 with PGD's x_adv, a lower bound of the max). ``delta_loss_all`` is the same for the joint loss L_all = 1/M Σ ℓ_c of the attacked tasks.
+    E_x |ℓ(x) - ℓ(x_adv)| (Definition 1 with PGD's x_adv, a lower bound of the max). ``delta_loss_all`` is the same
+    for the joint loss L_all = 1/M Σ ℓ_c of the attacked tasks.
     """
 
     table: pd.DataFrame

@@ -125,7 +125,7 @@ class ParetoMTL(GradientAggregation):
         self, preference: Sequence[float], task_order: Sequence[str] | None = None, vectors: Tensor | None = None,
         phase1_epochs: int = 2,
     ) -> None:
-        self.vectors = (preference_vectors(5) if vectors is None else torch.as_tensor(vectors, dtype=torch.float64)).double().cpu()
+        self.vectors = torch.as_tensor(preference_vectors(5) if vectors is None else vectors, dtype=torch.float64).cpu()
         self.k = _match(preference, self.vectors)
         self.preference = tuple(float(u) for u in preference)
         self.task_order = None if task_order is None else list(task_order)

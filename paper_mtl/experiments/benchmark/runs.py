@@ -80,9 +80,10 @@ def _mean_depth(train: MultiTaskData) -> float:
 def train_run(config: dict[str, Any]) -> dict[str, Any]:
     """Train and measure one network (the sweep function of :func:`run_benchmark`).
 
-    ``config``: ``variant``, ``tasks`` (the network's tasks), ``label``, ``strategy`` (a :func:`~paper_mtl.weighting.describe` description:
-    a registered strategy and every parameter), ``architecture``, ``data`` (the :func:`benchmark_data` arguments), ``width``, ``decoder_width``,
-    ``epochs``, ``batch_size``, ``lr``, ``seed``, ``eps``, ``pgd_steps``, ``n_attack``, ``cosine_window``, ``device``.
+    ``config``: ``variant``, ``tasks`` (the network's tasks), ``label``, ``strategy`` (a
+    :func:`~paper_mtl.weighting.describe` description: a registered strategy and every parameter), ``architecture``,
+    ``data`` (the :func:`benchmark_data` arguments), ``width``, ``decoder_width``, ``epochs``, ``batch_size``, ``lr``,
+    ``seed``, ``eps``, ``pgd_steps``, ``n_attack``, ``cosine_window``, ``device``.
     The depth decoder's output bias starts at the training split's mean depth (every row alike), as in notebook 05.
     """
     device = resolve_device(config["device"])

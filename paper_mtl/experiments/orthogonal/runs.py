@@ -86,7 +86,8 @@ def multidigit_config(
     source (``"mnist"`` or ``"sklearn"``), so results cached on one source are never reused for the other."""
     check_choice("model", model, MODELS)
     return {
-        "model": model, "strategy": describe(make_strategy(model)), "filters": filters or s.filters, "batch_size": batch_size or s.batch_size, "lr": lr or s.lr,
+        "model": model, "strategy": describe(make_strategy(model)), "filters": filters or s.filters,
+        "batch_size": batch_size or s.batch_size, "lr": lr or s.lr,
         "seed": seed, "epochs": s.epochs, "digit_sizes": list(s.digit_sizes), "image_size": s.image_size,
         "data_seed": data_seed, "data": digit_source(), "device": device.type,
     }

@@ -89,8 +89,9 @@ def train_network(config: dict[str, Any]) -> dict[str, Any]:
     """Train one candidate network and return its validation/test losses (the sweep function of this notebook).
 
     ``config``: ``tasks``, ``cost`` (SNT), ``encoder``, ``base_width`` (the width of a 1-SNT encoder),
-    ``decoder_width``, ``strategy`` (a :func:`~paper_mtl.weighting.describe` description), ``data`` (the :func:`scene_splits` arguments),
-    ``train_fraction`` (leading share of the training split), ``epochs``, ``batch_size``, ``lr``, ``seed``,
+    ``decoder_width``, ``strategy`` (a :func:`~paper_mtl.weighting.describe` description), ``data`` (the
+    :func:`scene_splits` arguments), ``train_fraction`` (leading share of the training split), ``epochs``,
+    ``batch_size``, ``lr``, ``seed``,
     ``device``, ``early_steps`` (ESA: validation losses after that many steps, 0 = none), ``readout_epochs``
     (transfer readouts from the frozen encoder, 0 = none), ``predictions`` (test images to keep predictions of).
     The result holds the seconds it took: ``train_s`` (building, training and scoring on validation, what the
